@@ -1,0 +1,7 @@
+/** The entry point: parse argv, dispatch, exit with the right code. The only runMain. */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { Effect } from "effect"
+import { runCli } from "./cli/taskq.js"
+
+runCli(process.argv.slice(2)).pipe(Effect.provide(NodeServices.layer), NodeRuntime.runMain)

@@ -1,0 +1,18 @@
+/** Flags and layers that several commands share. */
+import { Config, Layer } from "effect"
+import { Flag } from "effect/cli"
+import { ErrorStore } from "../store/ErrorStore.js"
+import { TaskRepository } from "../store/TaskRepository.js"
+import { DEFAULT_QUEUE_DIR, QueuePaths } from "../support/paths.js"
+
+export const queueDirFlag = Flag.String("queue-dir").pipe(
+  Flag.withDescription(`Queue root (default: $TASKQ_QUEUE_DIR, else ./${DEFAULT_QUEUE_DIR})`),
+  Flag.withFallbackConfig(Config.String("TASKQ_QUEUE_DIR")),
+  Flag.withDefault(DEFAULT_QUEUE_DIR)
+)
+export const idFlag = Flag.String("id").pipe(Flag.withDescription("Task id"))
+export const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Print data as JSON"), Flag.withDefault(false))
+
+/** The store over the queue at `root` (bootstrapped on first use). */
+export const queueLayer = (root: string) =>
+  Layer.mergeAll(TaskRepository.layer, ErrorStore.layer).pipe(Layer.provideMerge(QueuePaths.layer(root)))

@@ -1,0 +1,57 @@
+/** The task record: one Schema, snake_case keys, the only shape the store reads and writes. */
+import { Schema } from "effect"
+
+export const TaskStatus = Schema.Literals(["todo", "in_progress", "review", "done", "failed", "cancelled"])
+export type TaskStatus = typeof TaskStatus.Type
+export const taskStatuses: ReadonlyArray<TaskStatus> = TaskStatus.literals
+
+const Timestamp = Schema.String.check(
+  Schema.makeFilter((s: string) => isUtcIso(s) || "expected a timezone-aware ISO-8601 timestamp")
+)
+const opt = <S extends Schema.Top>(s: S) => Schema.optionalKey(s)
+
+/** Fields that exist only while an attempt lives; `retry` and `cleanup` clear them. */
+export const runtimeFieldNames = [
+  "container", "port", "session_id", "base_sha", "opencode_attempt_dir", "opencode_config_dir",
+  "opencode_data_dir", "started_at", "finished_at", "error"
+] as const
+export type RuntimeFieldName = (typeof runtimeFieldNames)[number]
+
+export const TaskRecord = Schema.Struct({
+  id: Schema.String,
+  repo: Schema.String,
+  base: Schema.String,
+  branch: Schema.String,
+  worktree_path: Schema.String,
+  status: TaskStatus,
+  attempt: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  task_file: Schema.String,
+  container: opt(Schema.String),
+  port: opt(Schema.Int),
+  session_id: opt(Schema.String),
+  base_sha: opt(Schema.String),
+  opencode_attempt_dir: opt(Schema.String),
+  opencode_config_dir: opt(Schema.String),
+  opencode_data_dir: opt(Schema.String),
+  started_at: opt(Timestamp),
+  finished_at: opt(Timestamp),
+  error: opt(Schema.String)
+})
+export type TaskRecord = typeof TaskRecord.Type
+export type RuntimeFields = Pick<TaskRecord, RuntimeFieldName>
+
+/** One JSONL line <-> a task record. */
+export const TaskRecordFromJson = Schema.fromJsonString(TaskRecord)
+
+function isUtcIso(s: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s))
+}
+
+/** The record without its runtime fields. */
+export const withoutRuntime = (r: TaskRecord): TaskRecord => {
+  const copy: Record<string, unknown> = { ...r }
+  for (const k of runtimeFieldNames) delete copy[k]
+  return copy as TaskRecord
+}
