@@ -1,11 +1,11 @@
-// Bundles src/bin.ts into dist/taskq.mjs: one file, so `taskq` starts without resolving hundreds of modules.
+// Bundles src/bin.ts into dist/main.mjs (one file, so start-up resolves no module graph) behind a
+// tiny launcher dist/taskq.mjs that turns on Node's on-disk compile cache before loading it.
 import { build } from "esbuild"
-import { chmod } from "node:fs/promises"
+import { chmod, writeFile } from "node:fs/promises"
 
-const outfile = "dist/taskq.mjs"
 await build({
   entryPoints: ["src/bin.ts"],
-  outfile,
+  outfile: "dist/main.mjs",
   bundle: true,
   platform: "node",
   format: "esm",
@@ -15,8 +15,15 @@ await build({
   external: ["dockerode"],
   banner: {
     // CommonJS dependencies (gray-matter, proper-lockfile) call require() for Node built-ins
-    js: "#!/usr/bin/env node\nimport { createRequire as __taskqCreateRequire } from 'node:module'; const require = __taskqCreateRequire(import.meta.url);"
+    js: "import { createRequire as __taskqCreateRequire } from 'node:module'; const require = __taskqCreateRequire(import.meta.url);"
   },
   logLevel: "warning"
 })
-await chmod(outfile, 0o755)
+const launcher = `#!/usr/bin/env node
+import module from "node:module"
+// caches V8 bytecode of the bundle (Node >= 22.1); start-up drops by about half on a warm cache
+module.enableCompileCache?.()
+await import("./main.mjs")
+`
+await writeFile("dist/taskq.mjs", launcher)
+await chmod("dist/taskq.mjs", 0o755)

@@ -1,5 +1,5 @@
 /** The task queue: `tasks.jsonl` read and written only through the record Schema and the state machine. */
-import { Context, Effect, FileSystem, Layer, Path, Result } from "effect"
+import { Config, Context, Effect, FileSystem, Layer, Path, Result } from "effect"
 import {
   DuplicateTask, InvalidTransition, QueueError, type RecordDecodeError, TaskNotFound
 } from "../core/errors.js"
@@ -10,7 +10,7 @@ import { applyMove, type Move } from "../core/transitions.js"
 import { QueuePaths } from "../support/paths.js"
 import { removeStaleTemps, writeFileAtomic } from "./atomicFile.js"
 import { decodeTasks, encodeTasks } from "./jsonl.js"
-import { acquireQueueLock } from "./queueLock.js"
+import { acquireQueueLock, DEFAULT_STALE_MS } from "./queueLock.js"
 
 /** Runtime fields to set; `null` removes the field. */
 export type RuntimePatch = { readonly [K in RuntimeFieldName]?: RuntimeFields[K] | null }
@@ -41,6 +41,7 @@ export class TaskRepository extends Context.Service<TaskRepository, {
     const q = yield* QueuePaths
     const file = q.tasksFile
     const io = (e: { readonly message: string }) => new QueueError({ path: q.root, reason: e.message })
+    const staleMs = yield* Config.Int("TASKQ_LOCK_STALE_MS").pipe(Config.withDefault(DEFAULT_STALE_MS), Effect.orElseSucceed(() => DEFAULT_STALE_MS))
 
     yield* Effect.forEach([q.root, q.tasksDir, q.worktreesDir, q.errorsDir, q.opencodeDir],
       (d) => fs.makeDirectory(d, { recursive: true }), { discard: true }).pipe(Effect.mapError(io))
@@ -57,7 +58,7 @@ export class TaskRepository extends Context.Service<TaskRepository, {
     /** Read-modify-write under the lock; `f` returns the new list and a result, or fails and nothing is written. */
     const modify = <A, E>(f: (records: ReadonlyArray<TaskRecord>, now: string) => Effect.Effect<readonly [ReadonlyArray<TaskRecord>, A], E>) =>
       Effect.scoped(Effect.gen(function*() {
-        const lock = yield* acquireQueueLock(file)
+        const lock = yield* acquireQueueLock(file, staleMs)
         yield* provide(removeStaleTemps(file))
         const records = yield* read
         const [next, result] = yield* f(records, yield* nowIso)

@@ -1,13 +1,14 @@
 /**
  * The exclusive cross-process queue lock, via proper-lockfile: a lock directory created atomically
  * (mkdir), whose mtime the holder refreshes; a holder that crashed stops refreshing, so after
- * `STALE_MS` its lock is stale and the next taskq process takes it over.
+ * the stale time its lock is stale and the next taskq process takes it over.
  */
 import { Effect, Scope } from "effect"
 import lockfile from "proper-lockfile"
 import { QueueError } from "../core/errors.js"
 
-export const STALE_MS = 10_000
+/** A holder silent for this long is taken for dead (`TASKQ_LOCK_STALE_MS`, at least 2000). */
+export const DEFAULT_STALE_MS = 10_000
 /** About a minute of waiting for a live holder before giving up with a clear error. */
 const RETRIES = { retries: 1200, factor: 1, minTimeout: 20, maxTimeout: 80, randomize: true } as const
 
@@ -17,7 +18,7 @@ export interface HeldLock {
 }
 
 /** Holds the lock `<file>.lock` for the enclosing scope. */
-export const acquireQueueLock = (file: string): Effect.Effect<HeldLock, QueueError, Scope.Scope> => {
+export const acquireQueueLock = (file: string, staleMs: number = DEFAULT_STALE_MS): Effect.Effect<HeldLock, QueueError, Scope.Scope> => {
   const lockPath = `${file}.lock`
   let compromised: Error | undefined
   return Effect.acquireRelease(
@@ -26,7 +27,7 @@ export const acquireQueueLock = (file: string): Effect.Effect<HeldLock, QueueErr
         lockfile.lock(file, {
           lockfilePath: lockPath,
           realpath: false,
-          stale: STALE_MS,
+          stale: staleMs,
           retries: RETRIES,
           onCompromised: (err) => { compromised = err }
         }),

@@ -1,0 +1,44 @@
+// Real temp dirs, real git repositories, and the real taskq binary as a child process.
+import { execFileSync, spawn } from "node:child_process"
+import { mkdirSync, mkdtempSync, realpathSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+
+export const BIN = resolve("dist/taskq.mjs")
+
+export const tempDir = (prefix = "taskq-test-"): string => realpathSync(mkdtempSync(join(tmpdir(), prefix)))
+
+export const git = (cwd: string, ...args: ReadonlyArray<string>): string =>
+  execFileSync("git", args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" }
+  }).trim()
+
+/** A fresh repository on branch `main` with one commit. */
+export const makeRepo = (dir = tempDir("taskq-repo-")): string => {
+  mkdirSync(dir, { recursive: true })
+  git(dir, "init", "-q", "-b", "main")
+  execFileSync("sh", ["-c", "echo hello > README.md"], { cwd: dir })
+  git(dir, "add", ".")
+  git(dir, "commit", "-q", "-m", "init")
+  return dir
+}
+
+export interface CliResult { readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly stdout: string; readonly stderr: string }
+
+/** Runs `taskq args` as a child process and collects its output. */
+export const runTaskq = (args: ReadonlyArray<string>, options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> =>
+  new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd ?? process.cwd(),
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on("data", (d: Buffer) => { stderr += d.toString() })
+    child.on("error", fail)
+    child.on("close", (code, signal) => done({ code, signal, stdout, stderr }))
+  })

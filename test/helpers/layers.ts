@@ -1,0 +1,19 @@
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { Layer } from "effect"
+import { ErrorStore } from "../../src/store/ErrorStore.js"
+import { TaskRepository } from "../../src/store/TaskRepository.js"
+import { QueuePaths } from "../../src/support/paths.js"
+import type { TaskRecord } from "../../src/core/task.js"
+
+/** The live store over a real queue folder. */
+export const storeAt = (root: string) =>
+  Layer.mergeAll(TaskRepository.layer, ErrorStore.layer).pipe(
+    Layer.provideMerge(QueuePaths.layer(root)),
+    Layer.provideMerge(NodeServices.layer)
+  )
+
+export const sampleRecord = (id: string, root: string, patch: Partial<TaskRecord> = {}): TaskRecord => ({
+  id, repo: "/repo", base: "main", branch: `taskq/${id}`, worktree_path: `${root}/worktrees/${id}`, status: "todo",
+  attempt: 1, created_at: "2026-01-01T00:00:00.000Z", updated_at: "2026-01-01T00:00:00.000Z",
+  task_file: `${root}/tasks/${id}.md`, ...patch
+})
