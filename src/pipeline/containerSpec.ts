@@ -1,0 +1,43 @@
+/** The container of one task attempt, as SPEC §3 describes it. */
+import { AGENT_PORT } from "../core/constants.js"
+import { ATTEMPT_LABEL, containerName, TASK_LABEL } from "../core/naming.js"
+import type { TaskRecord } from "../core/task.js"
+import type { ContainerSpec } from "../adapters/Docker.js"
+import type { ContainerUser } from "../support/user.js"
+
+/** Where the image's OpenCode reads its config and keeps its data (XDG dirs of /home/agent). */
+export const CONTAINER_CONFIG_DIR = "/home/agent/.config/opencode"
+export const CONTAINER_DATA_DIR = "/home/agent/.local/share/opencode"
+
+export interface AttemptDirs { readonly attemptDir: string; readonly configDir: string; readonly dataDir: string }
+
+export interface TaskContainerInput {
+  readonly task: TaskRecord
+  readonly image: string
+  readonly user: ContainerUser
+  /** The repository's common git dir, mounted at the same path so git works in the worktree. */
+  readonly gitCommonDir: string
+  readonly dirs: AttemptDirs
+  /** Allow-listed host variables, plus what taskq sets itself. */
+  readonly env: Readonly<Record<string, string>>
+  readonly limits?: { readonly memoryBytes?: number; readonly nanoCpus?: number; readonly pidsLimit?: number }
+}
+
+export const taskContainerSpec = (input: TaskContainerInput): ContainerSpec => ({
+  name: containerName(input.task.id, input.task.created_at),
+  image: input.image,
+  labels: { [TASK_LABEL]: input.task.id, [ATTEMPT_LABEL]: String(input.task.attempt) },
+  user: `${input.user.uid}:${input.user.gid}`,
+  env: { ...input.env, OPENCODE_PORT: String(AGENT_PORT) },
+  binds: [
+    { host: input.task.worktree_path, container: input.task.worktree_path },
+    { host: input.gitCommonDir, container: input.gitCommonDir },
+    { host: input.dirs.configDir, container: CONTAINER_CONFIG_DIR },
+    { host: input.dirs.dataDir, container: CONTAINER_DATA_DIR }
+  ],
+  workdir: input.task.worktree_path,
+  containerPort: AGENT_PORT,
+  ...(input.limits?.memoryBytes !== undefined ? { memoryBytes: input.limits.memoryBytes } : {}),
+  ...(input.limits?.nanoCpus !== undefined ? { nanoCpus: input.limits.nanoCpus } : {}),
+  ...(input.limits?.pidsLimit !== undefined ? { pidsLimit: input.limits.pidsLimit } : {})
+})
