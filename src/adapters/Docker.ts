@@ -71,6 +71,8 @@ export class Docker extends Context.Service<Docker, {
   /** Stops and removes every container labelled with this task id; returns their names. */
   readonly removeTaskContainers: (taskId: string) => Effect.Effect<ReadonlyArray<string>, DockerFailure>
   readonly stop: (idOrName: string) => Effect.Effect<void, DockerFailure>
+  /** The last `lines` lines of the container's output. */
+  readonly tail: (idOrName: string, lines: number) => Effect.Effect<string, DockerFailure>
 }>()("taskq/adapters/Docker") {
   /** The engine at `DOCKER_HOST` (unix sockets only), else /var/run/docker.sock. */
   static readonly layer = Layer.effect(Docker, Effect.gen(function*() {
@@ -109,8 +111,12 @@ const makeDocker = Effect.fnUntraced(function*(socketPath: string) {
       Effect.asVoid
     )
 
+  const tail = (idOrName: string, lines: number) =>
+    call("logs", () => client.getContainer(idOrName).logs({ stdout: true, stderr: true, tail: lines, follow: false })).pipe(Effect.map(demuxBuffer))
+
   return Docker.of({
     endpoint,
+    tail,
     ping: call("ping", () => client.ping()).pipe(Effect.asVoid),
     imageExists: (tag) => call("inspect image", () => client.getImage(tag).inspect()).pipe(
       Effect.as(true),
@@ -164,8 +170,7 @@ const makeDocker = Effect.fnUntraced(function*(socketPath: string) {
       yield* call("start container", () => container.start()).pipe(Effect.catchTag("DockerError", asStage("container")))
       const state = yield* inspect(container.id).pipe(Effect.catchTag("DockerError", asStage("container")))
       if (Option.isSome(state) && !state.value.running) {
-        const output = yield* call("logs", () => container.logs({ stdout: true, stderr: true, tail: 50 })).pipe(
-          Effect.map((b) => demuxBuffer(b)), Effect.orElseSucceed(() => ""))
+        const output = yield* tail(container.id, 50).pipe(Effect.orElseSucceed(() => ""))
         return yield* new StageError({ stage: "container", exitCode: state.value.exitCode, stdout: output, stderr: `container ${spec.name} exited at once (${state.value.status}, exit ${state.value.exitCode}): ${output.trim().split("\n").slice(-3).join(" | ")}` })
       }
       const hostPort = Option.flatMap(state, (s) => Option.fromNullishOr(s.ports.find((p) => p.containerPort === portKey)?.hostPort))

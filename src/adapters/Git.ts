@@ -16,8 +16,16 @@ export class Git extends Context.Service<Git, {
   readonly isValidBranchName: (repo: string, name: string) => Effect.Effect<boolean, StageError>
   /** The repository's common git dir (the main `.git`), absolute. */
   readonly commonDir: (dir: string) => Effect.Effect<string, StageError>
-  /** Adds a worktree at `path` on a new `branch` from `base`; serialised per repository. */
-  readonly addWorktree: (repo: string, path: string, branch: string, base: string) => Effect.Effect<void, StageError>
+  /**
+   * Adds a worktree at `path` on a new `branch` from `base` (or on the existing `branch` with
+   * `reuseBranch`); serialised per repository.
+   */
+  readonly addWorktree: (repo: string, path: string, branch: string, base: string, options?: { readonly reuseBranch?: boolean }) => Effect.Effect<void, StageError>
+  readonly branchExists: (repo: string, branch: string) => Effect.Effect<boolean, StageError>
+  /** The worktree's private git dir (`.git/worktrees/<name>`), absolute. */
+  readonly adminDir: (worktree: string) => Effect.Effect<string, StageError>
+  /** Commits every change in the worktree to its branch, so removing it loses nothing; the new commit or undefined. */
+  readonly snapshot: (worktree: string, message: string) => Effect.Effect<string | undefined, StageError>
   readonly listWorktrees: (repo: string) => Effect.Effect<ReadonlyArray<WorktreeInfo>, StageError>
   /** Removes the worktree at `path` (forced: local changes go with it); nothing to do is fine. */
   readonly removeWorktree: (repo: string, path: string) => Effect.Effect<void, StageError>
@@ -73,14 +81,25 @@ export class Git extends Context.Service<Git, {
         return r.exitCode === 0 && !name.startsWith("-")
       }),
       commonDir,
-      addWorktree: Effect.fn("Git.addWorktree")(function*(repo: string, path: string, branch: string, base: string) {
+      addWorktree: Effect.fn("Git.addWorktree")(function*(repo: string, path: string, branch: string, base: string, options?: { readonly reuseBranch?: boolean }) {
         const key = yield* commonDir(repo)
-        yield* git(repo, ["worktree", "add", "-b", branch, path, base], "setup").pipe(
+        const args = options?.reuseBranch ? ["worktree", "add", path, branch] : ["worktree", "add", "-b", branch, path, base]
+        yield* git(repo, args, "setup").pipe(
           Effect.retry({ while: isLockContention, schedule: Schedule.exponential("50 millis"), times: 8 }),
           serialised(key)
         )
       }),
       listWorktrees,
+      branchExists: (repo, branch) =>
+        run("setup", repo, ["show-ref", "--verify", "--quiet", `refs/heads/${branch}`], { okExitCodes: [0, 1] }).pipe(Effect.map((r) => r.exitCode === 0)),
+      adminDir: (worktree) => git(worktree, ["rev-parse", "--absolute-git-dir"], "setup"),
+      snapshot: Effect.fn("Git.snapshot")(function*(worktree: string, message: string) {
+        const status = yield* git(worktree, ["status", "--porcelain"], "cleanup")
+        if (status === "") return undefined
+        yield* git(worktree, ["add", "-A"], "cleanup")
+        yield* run("cleanup", worktree, ["-c", "user.name=taskq", "-c", "user.email=taskq@localhost", "commit", "-q", "--no-verify", "-m", message])
+        return yield* git(worktree, ["rev-parse", "HEAD"], "cleanup")
+      }),
       removeWorktree: Effect.fn("Git.removeWorktree")(function*(repo: string, path: string) {
         const registered = (yield* listWorktrees(repo)).some((w) => w.path === path)
         if (registered) {

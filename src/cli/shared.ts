@@ -1,6 +1,9 @@
 /** Flags and layers that several commands share. */
 import { Config, Layer } from "effect"
 import { Flag } from "effect/cli"
+import { Docker } from "../adapters/Docker.js"
+import { Git } from "../adapters/Git.js"
+import { OpenCode } from "../adapters/OpenCode.js"
 import { ErrorStore } from "../store/ErrorStore.js"
 import { TaskRepository } from "../store/TaskRepository.js"
 import { DEFAULT_QUEUE_DIR, QueuePaths } from "../support/paths.js"
@@ -16,3 +19,6 @@ export const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Print da
 /** The store over the queue at `root` (bootstrapped on first use). */
 export const queueLayer = (root: string) =>
   Layer.mergeAll(TaskRepository.layer, ErrorStore.layer).pipe(Layer.provideMerge(QueuePaths.layer(root)))
+
+/** The store plus the runtime adapters (git, docker, opencode). */
+export const runtimeLayer = (root: string) => Layer.mergeAll(queueLayer(root), Git.layer, Docker.layer, OpenCode.layer)

@@ -1,0 +1,77 @@
+/**
+ * `taskq cleanup`: containers, worktree, agent state, error report and runtime fields of finished
+ * tasks, idempotently. The worktree's uncommitted changes are committed to the task branch first,
+ * so removing it loses no work; the task markdown and the branch stay.
+ */
+import { Effect, FileSystem, Option } from "effect"
+import { InvalidInput, QueueError } from "../core/errors.js"
+import type { TaskRecord, TaskStatus } from "../core/task.js"
+import { Docker } from "../adapters/Docker.js"
+import { Git } from "../adapters/Git.js"
+import { ErrorStore } from "../store/ErrorStore.js"
+import { clearRuntimePatch, TaskRepository } from "../store/TaskRepository.js"
+import { QueuePaths } from "../support/paths.js"
+
+export interface CleanupOptions {
+  readonly statuses: ReadonlyArray<TaskStatus>
+  readonly id: Option.Option<string>
+  readonly keepWorktree: boolean
+}
+
+export interface CleanupResult { readonly id: string; readonly actions: ReadonlyArray<string> }
+
+/** Statuses `cleanup --id` accepts: a task under review or in flight keeps its runtime. */
+const cleanable: ReadonlyArray<TaskStatus> = ["done", "cancelled", "failed"]
+
+export const cleanupTasks = Effect.fn("cleanupTasks")(function*(options: CleanupOptions) {
+  const repo = yield* TaskRepository
+  let tasks: ReadonlyArray<TaskRecord>
+  if (Option.isSome(options.id)) {
+    const task = yield* repo.get(options.id.value)
+    if (!cleanable.includes(task.status)) {
+      return yield* new InvalidInput({ reason: `task ${task.id} is ${task.status}: cleanup takes done, cancelled or failed tasks` })
+    }
+    tasks = [task]
+  } else {
+    tasks = (yield* repo.list).filter((t) => options.statuses.includes(t.status))
+  }
+  return yield* Effect.forEach(tasks, (t) => cleanupTask(t, options.keepWorktree))
+})
+
+const cleanupTask = Effect.fnUntraced(function*(task: TaskRecord, keepWorktree: boolean) {
+  const fs = yield* FileSystem.FileSystem
+  const docker = yield* Docker
+  const git = yield* Git
+  const errors = yield* ErrorStore
+  const repo = yield* TaskRepository
+  const q = yield* QueuePaths
+  const actions: Array<string> = []
+  const io = (path: string) => (e: { readonly message: string }) => new QueueError({ path, reason: e.message })
+
+  const removed = yield* docker.removeTaskContainers(task.id)
+  if (removed.length > 0) actions.push(`removed container${removed.length > 1 ? "s" : ""} ${removed.join(", ")}`)
+
+  if (!keepWorktree && (yield* fs.exists(task.worktree_path).pipe(Effect.mapError(io(task.worktree_path))))) {
+    const registered = (yield* git.listWorktrees(task.repo)).some((w) => w.path === task.worktree_path)
+    if (registered) {
+      const saved = yield* git.snapshot(task.worktree_path, `taskq: work of ${task.id} (attempt ${task.attempt}, ${task.status})`)
+      if (saved !== undefined) actions.push(`committed the worktree's changes to ${task.branch} (${saved.slice(0, 12)})`)
+      yield* git.removeWorktree(task.repo, task.worktree_path)
+      actions.push(`removed worktree ${task.worktree_path}`)
+    } else {
+      actions.push(`left ${task.worktree_path} in place: it is not a worktree of ${task.repo}`)
+    }
+  }
+  const stateDir = q.taskOpencodeDir(task.id)
+  if (yield* fs.exists(stateDir).pipe(Effect.mapError(io(stateDir)))) {
+    yield* fs.remove(stateDir, { recursive: true, force: true }).pipe(Effect.mapError(io(stateDir)))
+    actions.push(`removed agent state ${stateDir}`)
+  }
+  if (yield* errors.remove(task.id)) actions.push("removed the error report")
+  const hasRuntime = Object.keys(clearRuntimePatch).some((k) => k in task)
+  if (hasRuntime) {
+    yield* repo.updateRuntime(task.id, clearRuntimePatch)
+    actions.push("cleared runtime fields")
+  }
+  return { id: task.id, actions } satisfies CleanupResult
+})
