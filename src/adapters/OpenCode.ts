@@ -114,7 +114,10 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
         }
       }),
       Stream.takeUntil((done) => done),
-      Stream.runDrain
+      Stream.runLast,
+      // the stream can only end on its own when the server goes away
+      Effect.flatMap((last) => Option.getOrElse(last, () => false) ? Effect.void
+        : Effect.fail(fail("agent", -1, "the OpenCode server closed its event stream before the session finished")))
     )
     yield* Effect.gen(function*() {
       const fiber = yield* Effect.forkChild(follow)

@@ -22,7 +22,7 @@ import { taskContainerSpec } from "./containerSpec.js"
 import { failureOf, type Failure, summary } from "./errorReport.js"
 import { handOver } from "./ownership.js"
 import type { Progress } from "./progress.js"
-import { followLogs, watchContainer } from "./watch.js"
+import { containerDeath, followLogs, watchContainer } from "./watch.js"
 
 export interface RunOptions {
   readonly image: string
@@ -131,7 +131,9 @@ const attempt = Effect.fnUntraced(function*(task: TaskRecord, options: RunOption
     yield* say(`session ${sessionId}: prompt sent, waiting for the agent`)
     yield* Effect.raceFirst(opencode.prompt(server, sessionId, prompt, {
       idleTimeout: options.idleTimeout, wallTimeout: options.wallTimeout, askPolicy: options.askPolicy
-    }), dies)
+    }), dies).pipe(
+      // a server that vanished mid-prompt is the container's failure, not the agent's
+      Effect.catchTag("StageError", (e) => e.stage === "agent" && e.exitCode === -1 ? Effect.flatMap(containerDeath(started.name), Effect.fail) : Effect.fail(e)))
     stage.current = "success"
     const done = yield* repo.transition(task.id, "ok", { finished_at: yield* nowIso }).pipe(
       Effect.mapError((e) => new StageError({ stage: "success", exitCode: 1, stdout: "", stderr: e.message })))

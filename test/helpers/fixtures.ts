@@ -9,7 +9,7 @@ export const BIN = resolve("dist/taskq.mjs")
 export const tempDir = (prefix = "taskq-test-"): string => realpathSync(mkdtempSync(join(tmpdir(), prefix)))
 
 export const git = (cwd: string, ...args: ReadonlyArray<string>): string =>
-  execFileSync("git", args, {
+  execFileSync("git", ["-c", "safe.directory=*", ...args], {
     cwd,
     encoding: "utf8",
     env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" }

@@ -1,0 +1,180 @@
+// The whole loop for real: real git, the real Docker engine, the real worker image and OpenCode,
+// the scripted model. Each test drives the taskq binary as a user would.
+import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { execFileSync } from "node:child_process"
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { ensureWorkerImage, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
+import { git } from "../helpers/fixtures.js"
+import { containersOf, isRunning, removeContainers, type Scratch, scratch, uid } from "../helpers/e2e.js"
+import type { ScriptedModel } from "../support/scriptedModel.js"
+
+let model: ScriptedModel
+const all: Array<Scratch> = []
+const fresh = () => { const s = scratch(model.port); all.push(s); return s }
+const write = (file: string, content: string) => ({ tool: "write", args: { filePath: file, content } })
+
+beforeAll(async () => {
+  ensureWorkerImage()
+  model = await startBridgeModel()
+}, 300_000)
+afterAll(async () => {
+  for (const s of all) removeContainers(s.ids)
+  await model?.close()
+})
+
+describe("taskq run, review, cleanup (real runtime)", () => {
+  it("happy path: add -> run -> review with a live session -> done -> cleanup, twice", async () => {
+    const s = fresh()
+    const id = uid("happy")
+    assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", scripted("Create hello.txt", [write("hello.txt", "hello\n"), { text: "Created hello.txt." }]))).code, 0)
+    const notYet = await s.taskq("review", "--id", id)
+    assert.deepInclude(notYet, { code: 1 })
+    assert.include(notYet.stderr, "it is todo, not review")
+
+    const run = await s.taskq("run")
+    assert.strictEqual(run.code, 0, run.stderr)
+    assert.match(run.stdout, new RegExp(`^${id}: review \\(session ses_`))
+    const r = s.record(id)
+    assert.strictEqual(r.status, "review")
+    assert.isAbove(r.port as number, 0)
+    const container = r.container as string
+    assert.match(container, new RegExp(`^task-${id}-\\d{8}T\\d{6}Z$`))
+    assert.isTrue(isRunning(container))
+    const wt = r.worktree_path as string
+    assert.strictEqual(readFileSync(join(wt, "hello.txt"), "utf8"), "hello\n")
+    assert.strictEqual(git(wt, "rev-parse", "--abbrev-ref", "HEAD"), `taskq/${id}`)
+    assert.strictEqual(r.base_sha, git(s.repo, "rev-parse", "main"))
+    // the session is readable from the server the container keeps up
+    const messages = await (await fetch(`http://127.0.0.1:${r.port}/session/${r.session_id}/message`)).json() as Array<{ parts: Array<{ type: string; text?: string }> }>
+    assert.include(messages.flatMap((m) => m.parts).map((p) => p.text ?? "").join(" "), "Created hello.txt.")
+    // review, without a terminal: says how to open the session
+    const review = await s.taskq("review", "--id", id)
+    assert.strictEqual(review.code, 0, review.stderr)
+    assert.include(review.stdout, `http://127.0.0.1:${r.port}/`)
+    assert.include(review.stdout, `docker exec -it ${container} opencode attach`)
+
+    assert.strictEqual((await s.taskq("done", "--id", id)).code, 0)
+    const cleanup = await s.taskq("cleanup")
+    assert.strictEqual(cleanup.code, 0, cleanup.stderr)
+    assert.deepStrictEqual(containersOf(id), [])
+    assert.isFalse(existsSync(wt))
+    assert.isFalse(existsSync(join(s.queue, "opencode", id)))
+    const after = s.record(id)
+    for (const k of ["container", "port", "session_id", "opencode_config_dir", "base_sha"]) assert.notProperty(after, k)
+    assert.strictEqual(after.status, "done")
+    assert.isTrue(existsSync(join(s.queue, "tasks", `${id}.md`)))
+    // the agent's work is on the task branch, not lost with the worktree
+    assert.strictEqual(git(s.repo, "show", `taskq/${id}:hello.txt`), "hello")
+    const again = await s.taskq("cleanup")
+    assert.deepInclude(again, { code: 0, stdout: "nothing to clean up\n" })
+  }, 180_000)
+
+  it("a model error fails the task with a report; container and worktree kept; retry runs attempt 2 in fresh state", async () => {
+    const s = fresh()
+    const id = uid("fail")
+    await s.taskq("add", "--id", id, "--repo", s.repo, "--task", scripted("Fail", [{ httpError: 400, message: "scripted provider failure" }]))
+    const run = await s.taskq("run", "--id", id)
+    assert.strictEqual(run.code, 1)
+    assert.include(run.stdout, `${id}: failed at agent`)
+    assert.include(run.stderr, `1 of 1 task(s) failed: ${id}`)
+    const r = s.record(id)
+    assert.strictEqual(r.status, "failed")
+    assert.include(r.error as string, "scripted provider failure")
+    const report = JSON.parse(readFileSync(join(s.queue, "errors", `${id}.json`), "utf8"))
+    assert.deepInclude(report, { task_id: id, attempt: 1, stage: "agent", exit_code: 400 })
+    assert.include(report.stderr, "scripted provider failure")
+    assert.property(report, "stdout")
+    // preserved for inspection and recorded
+    assert.isTrue(isRunning(r.container as string))
+    assert.isTrue(existsSync(r.worktree_path as string))
+
+    // the person fixes the prompt and retries: attempt 2, fresh attempt dir, attempt 1 untouched
+    const attempt1 = r.opencode_attempt_dir as string
+    const marker = join(attempt1, "config", "opencode.json")
+    const before = readFileSync(marker, "utf8")
+    assert.strictEqual((await s.taskq("retry", "--id", id)).code, 0)
+    writeFileSync(join(s.queue, "tasks", `${id}.md`), scripted("Now succeed", [write("fixed.txt", "ok\n"), { text: "fixed" }]))
+    const rerun = await s.taskq("run")
+    assert.strictEqual(rerun.code, 0, rerun.stderr + rerun.stdout)
+    const r2 = s.record(id)
+    assert.deepInclude(r2, { status: "review", attempt: 2 })
+    assert.strictEqual(r2.opencode_attempt_dir, join(s.queue, "opencode", id, "attempt-2"))
+    assert.strictEqual(readFileSync(marker, "utf8"), before)
+    assert.isTrue(existsSync(join(attempt1, "data")))
+    assert.strictEqual(containersOf(id).length, 1, "attempt 1's container was replaced")
+    assert.isTrue(existsSync(join(r2.worktree_path as string, "fixed.txt")))
+  }, 180_000)
+
+  it("a container that dies fails the task at stage container; --cleanup-on-fail removes it and the worktree, keeping the work", async () => {
+    const s = fresh()
+    const id = uid("dies")
+    await s.taskq("add", "--id", id, "--repo", s.repo, "--task", scripted("Die", [
+      write("partial.txt", "partial work\n"),
+      { tool: "bash", args: { command: "kill -9 $PPID", description: "kill the server" } }
+    ]))
+    const run = await s.taskq("run", "--cleanup-on-fail")
+    assert.strictEqual(run.code, 1)
+    const r = s.record(id)
+    assert.strictEqual(r.status, "failed")
+    const report = JSON.parse(readFileSync(join(s.queue, "errors", `${id}.json`), "utf8"))
+    assert.strictEqual(report.stage, "container")
+    assert.match(report.stderr, /stopped|disappeared/)
+    assert.deepStrictEqual(containersOf(id), [])
+    assert.notProperty(r, "container")
+    assert.isFalse(existsSync(r.worktree_path as string))
+    assert.strictEqual(git(s.repo, "show", `taskq/${id}:partial.txt`), "partial work")
+  }, 180_000)
+
+  it("an agent that never goes idle is failed by the idle timeout, cleanly", async () => {
+    const s = fresh()
+    const id = uid("idle")
+    await s.taskq("add", "--id", id, "--repo", s.repo, "--task", scripted("Hang", [{ hang: true }]))
+    const started = Date.now()
+    const run = await s.taskq("run", "--idle-timeout", "3")
+    assert.strictEqual(run.code, 1)
+    assert.isBelow(Date.now() - started, 60_000)
+    const report = JSON.parse(readFileSync(join(s.queue, "errors", `${id}.json`), "utf8"))
+    assert.deepInclude(report, { stage: "agent-timeout", exit_code: 124 })
+    assert.strictEqual(s.record(id).status, "failed")
+  }, 180_000)
+
+  it("--max-parallel 3 runs three tasks at once, each in its own container and worktree", async () => {
+    const s = fresh()
+    const ids = [uid("par"), uid("par"), uid("par")]
+    for (const id of ids) {
+      await s.taskq("add", "--id", id, "--repo", s.repo, "--task", scripted(`Task ${id}`, [write(`${id}.txt`, `${id}\n`), { text: "done", delayMs: 2000 }]))
+    }
+    const run = await s.taskq("run", "--max-parallel", "3")
+    assert.strictEqual(run.code, 0, run.stderr)
+    const records = ids.map((id) => s.record(id))
+    for (const r of records) assert.strictEqual(r.status, "review")
+    assert.strictEqual(new Set(records.map((r) => r.container)).size, 3)
+    assert.strictEqual(new Set(records.map((r) => r.worktree_path)).size, 3)
+    for (const r of records) assert.isTrue(existsSync(join(r.worktree_path as string, `${r.id}.txt`)))
+    // every pair of [started_at, finished_at] intervals overlaps
+    const spans = records.map((r) => [Date.parse(r.started_at as string), Date.parse(r.finished_at as string)] as const)
+    for (const [a0, a1] of spans) for (const [b0, b1] of spans) assert.isTrue(a0 < b1 && b0 < a1, JSON.stringify(spans))
+  }, 240_000)
+
+  it("an existing worktree: refused without --dirty-run, reused with it (stale containers removed)", async () => {
+    const s = fresh()
+    const id = uid("dirty")
+    await s.taskq("add", "--id", id, "--repo", s.repo, "--task", scripted("Continue", [write("second.txt", "2\n"), { text: "ok" }]))
+    const wt = s.record(id).worktree_path as string
+    git(s.repo, "worktree", "add", "-q", "-b", `taskq/${id}`, wt, "main")
+    writeFileSync(join(wt, "first.txt"), "1\n")
+    execFileSync("docker", ["run", "-d", "--name", `stale-${id}`, "--label", `taskq.task=${id}`, "local/debian:bookworm", "sleep", "300"], { stdio: "ignore" })
+    const refused = await s.taskq("run", "--id", id)
+    assert.strictEqual(refused.code, 1)
+    assert.include(refused.stdout, "already exists (run with --dirty-run to reuse it)")
+    assert.strictEqual((await s.taskq("retry", "--id", id)).code, 0)
+    const run = await s.taskq("run", "--id", id, "--dirty-run")
+    assert.strictEqual(run.code, 0, run.stderr + run.stdout)
+    assert.strictEqual(s.record(id).status, "review")
+    assert.isTrue(existsSync(join(wt, "first.txt")))
+    assert.isTrue(existsSync(join(wt, "second.txt")))
+    assert.notInclude(containersOf(id), `stale-${id}`)
+    assert.strictEqual(statSync(wt).isDirectory(), true)
+  }, 180_000)
+})
