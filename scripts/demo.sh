@@ -1,28 +1,67 @@
 #!/usr/bin/env bash
-# The main job on a scratch repository: queue a task and show it.
+# The main job, end to end, on the embedded defaults: a scratch git repository, a queued task, and
+# `taskq run` turning it into a reviewed agent session in a container, with the real OpenCode talking
+# to the scripted model (no LLM is reachable here). Installs what a fresh machine lacks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root="$PWD"
 export PATH="$(bash scripts/ensure-node.sh):$PATH"
+bash scripts/ensure-docker.sh
+bash scripts/build-base-image.sh
 [ -d node_modules ] || npm ci --no-audit --no-fund
-[ -f dist/taskq.mjs ] || npm run build --silent
-taskq() { node "$PWD/dist/taskq.mjs" "$@"; }
+npm run build --silent
+taskq() { node "$root/dist/taskq.mjs" "$@"; }
+docker image inspect sisifo/opencode:latest >/dev/null 2>&1 || taskq build-image --no-pull
 
 work="$(mktemp -d /tmp/taskq-demo.XXXXXX)"
+export TASKQ_QUEUE_DIR="$work/queue"
+
+# the scripted model, on the Docker bridge so the container can reach it
+bridge="$(ip -4 -o addr show docker0 2>/dev/null | awk '{print $4}' | cut -d/ -f1)"
+bridge="${bridge:-172.17.0.1}"
+node -e 'require("esbuild").buildSync({entryPoints:["test/support/scriptedModelMain.ts"],outfile:process.argv[1],bundle:true,platform:"node",format:"esm",logLevel:"warning"})' "$work/model.mjs"
+MOCK_HOST="$bridge" node "$work/model.mjs" >"$work/model.url" &
+model_pid=$!
+trap 'kill $model_pid 2>/dev/null || true' EXIT
+for _ in $(seq 50); do [ -s "$work/model.url" ] && break; sleep 0.1; done
+port="$(sed "s/.*://" "$work/model.url")"
+
 git init -q -b main "$work/repo"
-echo "# demo" >"$work/repo/README.md"
+printf '# demo\n' >"$work/repo/README.md"
 git -C "$work/repo" add README.md
 git -C "$work/repo" -c user.name=demo -c user.email=demo@example.com commit -q -m init
-export TASKQ_QUEUE_DIR="$work/queue"
-cat >"$work/hello.md" <<MD
+
+mkdir -p "$TASKQ_QUEUE_DIR"
+cat >"$TASKQ_QUEUE_DIR/opencode.json" <<JSON
+{ "model": "mock/mock-model", "small_model": "mock/mock-model", "enabled_providers": ["mock"], "lsp": false, "formatter": false,
+  "provider": { "mock": { "npm": "@ai-sdk/openai-compatible", "name": "Scripted model",
+    "options": { "baseURL": "http://host.docker.internal:$port/v1", "apiKey": "mock-key" },
+    "models": { "mock-model": { "name": "Scripted model", "tool_call": true, "limit": { "context": 128000, "output": 4096 } } } } } }
+JSON
+cat >"$work/hello.md" <<'MD'
 ---
 id: T-001
 repo: ./repo
 ---
-Create hello.txt containing "hello from taskq".
+Create hello.txt saying hello, then check the work tree with git status.
+MOCK_SCRIPT: [{"tool":"write","args":{"filePath":"hello.txt","content":"hello from the agent\n"}},{"tool":"bash","args":{"command":"git status --short","description":"check the work tree"}},{"text":"Created hello.txt."}]
 MD
 
-echo "\$ taskq add --task-file $work/hello.md"; taskq add --task-file "$work/hello.md"
-echo "\$ taskq status"; taskq status
-echo "\$ taskq status --id T-001"; taskq status --id T-001
-echo
-echo "The queue lives in $TASKQ_QUEUE_DIR (tasks.jsonl, tasks/T-001.md)."
+run() { echo; echo "\$ taskq $*"; taskq "$@"; }
+run add --task-file "$work/hello.md"
+run status
+run run
+run status --id T-001
+wt="$(taskq status --id T-001 --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).worktree_path))')"
+echo; echo "the agent's change in $wt:"
+git -c safe.directory='*' -C "$wt" add -N .
+git -c safe.directory='*' -C "$wt" --no-pager diff --stat
+git -c safe.directory='*' -C "$wt" --no-pager diff
+cat <<TXT
+
+Next steps (the container stays up for review):
+  export TASKQ_QUEUE_DIR=$TASKQ_QUEUE_DIR
+  node $root/dist/taskq.mjs review --id T-001    # open the agent's session
+  node $root/dist/taskq.mjs done --id T-001      # accept it
+  node $root/dist/taskq.mjs cleanup              # remove container, worktree, agent state
+TXT

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process"
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { ensureWorkerImage, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
-import { git } from "../helpers/fixtures.js"
+import { BIN, git, runTaskq, tempDir } from "../helpers/fixtures.js"
 import { containersOf, isRunning, removeContainers, type Scratch, scratch, uid } from "../helpers/e2e.js"
 import type { ScriptedModel } from "../support/scriptedModel.js"
 
@@ -53,6 +53,33 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     assert.strictEqual(review.code, 0, review.stderr)
     assert.include(review.stdout, `http://127.0.0.1:${r.port}/`)
     assert.include(review.stdout, `docker exec -it ${container} opencode attach`)
+
+    // at a terminal: the container's own OpenCode attaches its TUI to the session (tmux plays the person)
+    const pane = `taskq-review-${id}`
+    execFileSync("tmux", ["new-session", "-d", "-s", pane, "-x", "160", "-y", "45",
+      `TASKQ_QUEUE_DIR=${s.queue} ${process.execPath} ${BIN} review --id ${id}; sleep 60`])
+    try {
+      let screen = ""
+      for (let i = 0; i < 60 && !screen.includes("Created hello.txt."); i++) {
+        await new Promise((res) => setTimeout(res, 500))
+        screen = execFileSync("tmux", ["capture-pane", "-p", "-t", pane], { encoding: "utf8" })
+      }
+      assert.include(screen, `taskq ${id} (attempt 1)`)
+      assert.include(screen, "Created hello.txt.")
+    } finally {
+      execFileSync("tmux", ["kill-session", "-t", pane])
+    }
+    // with OpenChamber installed, it is launched against the task's server with the attempt's dirs
+    const chamberDir = tempDir()
+    const chamber = join(chamberDir, "openchamber")
+    writeFileSync(chamber, `#!/bin/sh\nenv | grep -E '^(OPENCODE_|TASKQ_)' | sort > ${chamberDir}/env.txt\n`, { mode: 0o755 })
+    const launched = await runTaskq(["review", "--id", id], { env: { TASKQ_QUEUE_DIR: s.queue, TASKQ_OPENCHAMBER: chamber } })
+    assert.strictEqual(launched.code, 0, launched.stderr)
+    const env = readFileSync(join(chamberDir, "env.txt"), "utf8")
+    assert.include(env, `OPENCODE_HOST=http://127.0.0.1:${r.port}\n`)
+    assert.include(env, `OPENCODE_CONFIG_DIR=${r.opencode_config_dir}\n`)
+    assert.include(env, `OPENCODE_DATA_DIR=${r.opencode_data_dir}\n`)
+    assert.include(env, `TASKQ_SESSION_ID=${r.session_id}\n`)
 
     assert.strictEqual((await s.taskq("done", "--id", id)).code, 0)
     const cleanup = await s.taskq("cleanup")
