@@ -80,6 +80,7 @@ export class Docker extends Context.Service<Docker, {
     return yield* makeDocker(host.replace(/^unix:\/\//, ""))
   }))
   static readonly layerAt = (socketPath: string) => Layer.effect(Docker, makeDocker(socketPath))
+  static readonly layerTest = (calls: Array<string>, overrides: Partial<Docker["Service"]> = {}) => dockerTestLayer(calls, overrides)
 }
 
 const makeDocker = Effect.fnUntraced(function*(socketPath: string) {
@@ -232,3 +233,34 @@ const toState = (info: DockerClient.ContainerInspectInfo): ContainerState => ({
 })
 
 export { DockerUnavailable }
+
+/** An in-memory engine for unit tests: containers are names in `calls`; override what a test needs. */
+export const dockerTestLayer = (calls: Array<string>, overrides: Partial<Docker["Service"]> = {}) => {
+  const running = new Map<string, string>()
+  const state = (name: string, taskId: string): ContainerState => ({
+    id: name, name, running: true, status: "running", exitCode: 0, user: "1000:1000", labels: { [TASK_LABEL]: taskId },
+    capDrop: ["ALL"], securityOpt: ["no-new-privileges"], init: true, ports: []
+  })
+  return Layer.succeed(Docker, Docker.of({
+    endpoint: "test",
+    ping: Effect.void,
+    imageExists: () => Effect.succeed(true),
+    buildImage: () => Effect.void,
+    startContainer: (spec) => Effect.sync(() => {
+      calls.push(`start ${spec.name}`)
+      running.set(spec.name, spec.labels[TASK_LABEL] ?? "")
+      return { id: spec.name, name: spec.name, hostPort: 40000 }
+    }),
+    inspect: (name) => Effect.succeed(running.has(name) ? Option.some(state(name, running.get(name) ?? "")) : Option.none()),
+    logs: () => Stream.empty,
+    listTaskContainers: (taskId) => Effect.succeed([...running].filter(([, t]) => t === taskId).map(([n]) => state(n, taskId))),
+    removeTaskContainers: (taskId) => Effect.sync(() => {
+      const names = [...running].filter(([, t]) => t === taskId).map(([n]) => n)
+      for (const n of names) { running.delete(n); calls.push(`remove ${n}`) }
+      return names
+    }),
+    stop: (name) => Effect.sync(() => { calls.push(`stop ${name}`) }),
+    tail: () => Effect.succeed(""),
+    ...overrides
+  }))
+}

@@ -133,7 +133,29 @@ export class Git extends Context.Service<Git, {
       })
     })
   }))
+  static readonly layerTest = (overrides: Partial<Git["Service"]> = {}) => gitTestLayer(overrides)
 }
+
+/** An in-memory Git for unit tests: every call succeeds, `addWorktree` creates the folder; override what a test needs. */
+export const gitTestLayer = (overrides: Partial<Git["Service"]> = {}) => Layer.effect(Git, Effect.gen(function*() {
+  const fs = yield* FileSystem.FileSystem
+  return Git.of({
+    repoRoot: (dir) => Effect.succeed(dir),
+    currentBase: () => Effect.succeed("main"),
+    resolveCommit: () => Effect.succeed("0".repeat(40)),
+    isValidBranchName: () => Effect.succeed(true),
+    commonDir: (dir) => Effect.succeed(dir),
+    addWorktree: (_repo, path) => fs.makeDirectory(path, { recursive: true }).pipe(Effect.orDie),
+    listWorktrees: () => Effect.succeed([]),
+    removeWorktree: () => Effect.void,
+    deleteBranch: () => Effect.succeed(false),
+    diff: () => Effect.succeed(""),
+    branchExists: () => Effect.succeed(false),
+    adminDir: (worktree) => Effect.succeed(worktree),
+    snapshot: () => Effect.succeed(undefined),
+    ...overrides
+  })
+}))
 
 /** Parses `git worktree list --porcelain`. */
 export const parseWorktrees = (text: string): ReadonlyArray<WorktreeInfo> =>

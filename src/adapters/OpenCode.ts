@@ -48,6 +48,7 @@ export class OpenCode extends Context.Service<OpenCode, {
     const client = yield* HttpClient.HttpClient
     return makeOpenCode(client)
   })).pipe(Layer.provide(FetchHttpClient.layer))
+  static readonly layerTest = (overrides: Partial<OpenCode["Service"]> = {}) => openCodeTestLayer(overrides)
 }
 
 const EventJson = Schema.fromJsonString(Schema.Struct({ type: Schema.String, properties: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)) }))
@@ -158,3 +159,14 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
       Effect.flatMap((t) => json<Record<string, unknown>>(t)), Effect.map((r) => Object.keys(r ?? {})))
   })
 }
+
+/** A scripted server for unit tests: ready at once, one session, prompts succeed; override what a test needs. */
+export const openCodeTestLayer = (overrides: Partial<OpenCode["Service"]> = {}) => Layer.succeed(OpenCode, OpenCode.of({
+  waitReady: () => Effect.succeed("test"),
+  createSession: () => Effect.succeed("ses_test"),
+  prompt: () => Effect.void,
+  messages: () => Effect.succeed([]),
+  abort: () => Effect.void,
+  busySessions: () => Effect.succeed([]),
+  ...overrides
+}))

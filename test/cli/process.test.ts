@@ -35,6 +35,24 @@ describe("taskq as a child process", () => {
     }
   })
 
+  live("run refuses contradictory flags before touching anything", async () => {
+    const queue = join(tempDir(), "queue")
+    for (const [args, message] of [
+      [["run", "--id", "T-1", "--poll"], "--id and --poll cannot be combined"],
+      [["run", "--id", "T-1", "--poll", "3"], "--id and --poll cannot be combined"],
+      [["run", "--max-parallel", "0"], "--max-parallel must be at least 1"],
+      [["cleanup", "--done-only", "--cancelled-only"], "cannot be combined"],
+      [["run", "--on-ask", "maybe"], "on-ask"]
+    ] as const) {
+      const r = await runTaskq([...args, "--queue-dir", queue])
+      assert.strictEqual(r.code, 1, args.join(" "))
+      assert.include(r.stderr, message)
+      assert.strictEqual(r.stderr.trim().split("\n").length, 1)
+    }
+    const unknown = await runTaskq(["run", "--id", "nope", "--queue-dir", queue])
+    assert.deepInclude(unknown, { code: 1, stderr: "taskq: no task with id nope\n" })
+  })
+
   live("TASKQ_QUEUE_DIR chooses the queue; --queue-dir beats it", async () => {
     const repo = makeRepo()
     const dir = tempDir()
