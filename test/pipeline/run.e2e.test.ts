@@ -184,7 +184,7 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     for (const [a0, a1] of spans) for (const [b0, b1] of spans) assert.isTrue(a0 < b1 && b0 < a1, JSON.stringify(spans))
   }, 240_000)
 
-  it("an existing worktree: refused without --dirty-run, reused with it (stale containers removed)", async () => {
+  it("an existing worktree: refused without --dirty-run, reused with it (stale containers removed), --follow streaming", async () => {
     const s = fresh()
     const id = uid("dirty")
     await s.taskq("add", "--id", id, "--repo", s.repo, "--task", scripted("Continue", [write("second.txt", "2\n"), { text: "ok" }]))
@@ -196,8 +196,12 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     assert.strictEqual(refused.code, 1)
     assert.include(refused.stdout, "already exists (run with --dirty-run to reuse it)")
     assert.strictEqual((await s.taskq("retry", "--id", id)).code, 0)
-    const run = await s.taskq("run", "--id", id, "--dirty-run")
+    const run = await s.taskq("run", "--id", id, "--dirty-run", "--follow")
     assert.strictEqual(run.code, 0, run.stderr + run.stdout)
+    // --follow: the container's output (OpenCode's own log) on stderr, each line prefixed by the task id
+    const followed = run.stderr.split("\n").filter((l) => l.startsWith(`[${id}] `))
+    assert.isAbove(followed.length, 3, run.stderr)
+    assert.isTrue(followed.some((l) => l.includes("opencode server listening")), run.stderr.slice(0, 2000))
     assert.strictEqual(s.record(id).status, "review")
     assert.isTrue(existsSync(join(wt, "first.txt")))
     assert.isTrue(existsSync(join(wt, "second.txt")))

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Per-task overhead of `taskq run`: one task through taskq vs the same git/docker/opencode steps by
+# hand (worktree, container, health poll, session, prompt, wait for idle), with the scripted model.
+# Prints the median of N runs of each. Needs dockerd and the worker image (bash scripts/test.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+export PATH="$(bash scripts/ensure-node.sh):$PATH"
+[ -f dist/taskq.mjs ] || npm run build --silent
+N="${N:-3}"
+work="$(mktemp -d /tmp/taskq-bench.XXXXXX)"
+bridge="$(ip -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -f1)"
+node -e 'require("esbuild").buildSync({entryPoints:["test/support/scriptedModelMain.ts"],outfile:process.argv[1],bundle:true,platform:"node",format:"esm",logLevel:"warning"})' "$work/model.mjs"
+MOCK_HOST="$bridge" node "$work/model.mjs" >"$work/model.url" &
+model_pid=$!
+trap 'kill $model_pid 2>/dev/null; docker ps -aq --filter label=taskq.bench=1 | xargs -r docker rm -f >/dev/null' EXIT
+for _ in $(seq 50); do [ -s "$work/model.url" ] && break; sleep 0.1; done
+port="$(sed 's/.*://' "$work/model.url")"
+config="{\"model\":\"mock/mock-model\",\"small_model\":\"mock/mock-model\",\"enabled_providers\":[\"mock\"],\"lsp\":false,\"formatter\":false,\"provider\":{\"mock\":{\"npm\":\"@ai-sdk/openai-compatible\",\"name\":\"m\",\"options\":{\"baseURL\":\"http://host.docker.internal:$port/v1\",\"apiKey\":\"k\"},\"models\":{\"mock-model\":{\"name\":\"m\",\"tool_call\":true,\"limit\":{\"context\":128000,\"output\":4096}}}}}}"
+prompt='Write hello.txt\nMOCK_SCRIPT: [{"tool":"write","args":{"filePath":"hello.txt","content":"hi\\n"}},{"text":"done"}]'
+ms() { date +%s%3N; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+repo() { git init -q -b main "$1"; echo x >"$1/f"; git -C "$1" add f; git -C "$1" -c user.name=b -c user.email=b@b commit -qm init; }
+
+by_hand() {
+  local d="$work/hand-$1"; repo "$d/repo"; mkdir -p "$d/cfg" "$d/data"; chmod 777 "$d/cfg" "$d/data"
+  printf '%s' "$config" >"$d/cfg/opencode.json"
+  local t0; t0=$(ms)
+  git -C "$d/repo" worktree add -q -b taskq/h "$d/wt" main; chown -R 1000:1000 "$d/wt" "$d/repo/.git/worktrees"
+  docker run -d -q --name "bench-$1-$RANDOM" --label taskq.bench=1 --init --user 1000:1000 --cap-drop ALL --security-opt no-new-privileges \
+    -p 127.0.0.1::4096 --add-host host.docker.internal:host-gateway -v "$d/wt:$d/wt" -v "$d/repo/.git:$d/repo/.git" \
+    -v "$d/cfg:/home/agent/.config/opencode" -v "$d/data:/home/agent/.local/share/opencode" -w "$d/wt" sisifo/opencode:latest >"$d/cid"
+  local p; p=$(docker port "$(cat "$d/cid")" 4096 | head -1 | sed 's/.*://')
+  until curl -sf -m 1 "http://127.0.0.1:$p/global/health" >/dev/null; do sleep 0.1; done
+  local sid; sid=$(curl -sf -X POST "http://127.0.0.1:$p/session" -H 'content-type: application/json' -d '{"title":"bench"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).id')
+  local body; body=$(PROMPT="$(printf "$prompt")" node -pe 'JSON.stringify({ parts: [{ type: "text", text: process.env.PROMPT }] })')
+  curl -sf -X POST "http://127.0.0.1:$p/session/$sid/prompt_async" -H 'content-type: application/json' -d "$body"
+  # done = the agent's file is there and the session is idle again
+  until [ -f "$d/wt/hello.txt" ] && [ "$(curl -sf "http://127.0.0.1:$p/session/status")" = "{}" ]; do sleep 0.1; done
+  echo $(( $(ms) - t0 ))
+}
+
+with_taskq() {
+  local d="$work/taskq-$1"; repo "$d/repo"; mkdir -p "$d/queue"; printf '%s' "$config" >"$d/queue/opencode.json"
+  TASKQ_QUEUE_DIR="$d/queue" node dist/taskq.mjs add --id "B-$1" --repo "$d/repo" --task "$(printf "$prompt")" >/dev/null
+  local t0; t0=$(ms)
+  TASKQ_QUEUE_DIR="$d/queue" node dist/taskq.mjs run >/dev/null
+  echo $(( $(ms) - t0 ))
+  docker rm -f "$(TASKQ_QUEUE_DIR="$d/queue" node dist/taskq.mjs status --id "B-$1" --json | node -pe 'JSON.parse(require("fs").readFileSync(0)).container')" >/dev/null
+}
+
+hand=(); tq=()
+for i in $(seq "$N"); do hand+=("$(by_hand "$i")"); tq+=("$(with_taskq "$i")"); done
+echo "by hand (git + docker run + curl): ${hand[*]} ms -> median $(printf '%s\n' "${hand[@]}" | median) ms"
+echo "taskq run:                         ${tq[*]} ms -> median $(printf '%s\n' "${tq[@]}" | median) ms"
