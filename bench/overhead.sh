@@ -9,14 +9,10 @@ export PATH="$(bash scripts/ensure-node.sh):$PATH"
 [ -f dist/taskq.mjs ] || npm run build --silent
 N="${N:-3}"
 work="$(mktemp -d /tmp/taskq-bench.XXXXXX)"
-bridge="$(ip -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -f1)"
-node -e 'require("esbuild").buildSync({entryPoints:["test/support/scriptedModelMain.ts"],outfile:process.argv[1],bundle:true,platform:"node",format:"esm",logLevel:"warning"})' "$work/model.mjs"
-MOCK_HOST="$bridge" node "$work/model.mjs" >"$work/model.url" &
-model_pid=$!
-trap 'kill $model_pid 2>/dev/null; docker ps -aq --filter label=taskq.bench=1 | xargs -r docker rm -f >/dev/null' EXIT
-for _ in $(seq 50); do [ -s "$work/model.url" ] && break; sleep 0.1; done
-port="$(sed 's/.*://' "$work/model.url")"
-config="{\"model\":\"mock/mock-model\",\"small_model\":\"mock/mock-model\",\"enabled_providers\":[\"mock\"],\"lsp\":false,\"formatter\":false,\"provider\":{\"mock\":{\"npm\":\"@ai-sdk/openai-compatible\",\"name\":\"m\",\"options\":{\"baseURL\":\"http://host.docker.internal:$port/v1\",\"apiKey\":\"k\"},\"models\":{\"mock-model\":{\"name\":\"m\",\"tool_call\":true,\"limit\":{\"context\":128000,\"output\":4096}}}}}}"
+source scripts/lib/scripted-model.sh
+start_scripted_model "$work"
+trap 'kill $MODEL_PID 2>/dev/null; docker ps -aq --filter label=taskq.bench=1 | xargs -r docker rm -f >/dev/null' EXIT
+write_model_config "$work/opencode.json"
 prompt='Write hello.txt\nMOCK_SCRIPT: [{"tool":"write","args":{"filePath":"hello.txt","content":"hi\\n"}},{"text":"done"}]'
 ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -24,7 +20,7 @@ repo() { git init -q -b main "$1"; echo x >"$1/f"; git -C "$1" add f; git -C "$1
 
 by_hand() {
   local d="$work/hand-$1"; repo "$d/repo"; mkdir -p "$d/cfg" "$d/data"; chmod 777 "$d/cfg" "$d/data"
-  printf '%s' "$config" >"$d/cfg/opencode.json"
+  cp "$work/opencode.json" "$d/cfg/opencode.json"
   local t0; t0=$(ms)
   git -C "$d/repo" worktree add -q -b taskq/h "$d/wt" main; chown -R 1000:1000 "$d/wt" "$d/repo/.git/worktrees"
   docker run -d -q --name "bench-$1-$RANDOM" --label taskq.bench=1 --init --user 1000:1000 --cap-drop ALL --security-opt no-new-privileges \
@@ -41,7 +37,7 @@ by_hand() {
 }
 
 with_taskq() {
-  local d="$work/taskq-$1"; repo "$d/repo"; mkdir -p "$d/queue"; printf '%s' "$config" >"$d/queue/opencode.json"
+  local d="$work/taskq-$1"; repo "$d/repo"; mkdir -p "$d/queue"; cp "$work/opencode.json" "$d/queue/opencode.json"
   TASKQ_QUEUE_DIR="$d/queue" node dist/taskq.mjs add --id "B-$1" --repo "$d/repo" --task "$(printf "$prompt")" >/dev/null
   local t0; t0=$(ms)
   TASKQ_QUEUE_DIR="$d/queue" node dist/taskq.mjs run >/dev/null

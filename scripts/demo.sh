@@ -17,14 +17,8 @@ work="$(mktemp -d /tmp/taskq-demo.XXXXXX)"
 export TASKQ_QUEUE_DIR="$work/queue"
 
 # the scripted model, on the Docker bridge so the container can reach it
-bridge="$(ip -4 -o addr show docker0 2>/dev/null | awk '{print $4}' | cut -d/ -f1)"
-bridge="${bridge:-172.17.0.1}"
-node -e 'require("esbuild").buildSync({entryPoints:["test/support/scriptedModelMain.ts"],outfile:process.argv[1],bundle:true,platform:"node",format:"esm",logLevel:"warning"})' "$work/model.mjs"
-MOCK_HOST="$bridge" node "$work/model.mjs" >"$work/model.url" &
-model_pid=$!
-trap 'kill $model_pid 2>/dev/null || true' EXIT
-for _ in $(seq 50); do [ -s "$work/model.url" ] && break; sleep 0.1; done
-port="$(sed "s/.*://" "$work/model.url")"
+source scripts/lib/scripted-model.sh
+start_scripted_model "$work"
 
 git init -q -b main "$work/repo"
 printf '# demo\n' >"$work/repo/README.md"
@@ -32,12 +26,7 @@ git -C "$work/repo" add README.md
 git -C "$work/repo" -c user.name=demo -c user.email=demo@example.com commit -q -m init
 
 mkdir -p "$TASKQ_QUEUE_DIR"
-cat >"$TASKQ_QUEUE_DIR/opencode.json" <<JSON
-{ "model": "mock/mock-model", "small_model": "mock/mock-model", "enabled_providers": ["mock"], "lsp": false, "formatter": false,
-  "provider": { "mock": { "npm": "@ai-sdk/openai-compatible", "name": "Scripted model",
-    "options": { "baseURL": "http://host.docker.internal:$port/v1", "apiKey": "mock-key" },
-    "models": { "mock-model": { "name": "Scripted model", "tool_call": true, "limit": { "context": 128000, "output": 4096 } } } } } }
-JSON
+write_model_config "$TASKQ_QUEUE_DIR/opencode.json"
 cat >"$work/hello.md" <<'MD'
 ---
 id: T-001

@@ -153,6 +153,20 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     assert.strictEqual(git(s.repo, "show", `taskq/${id}:partial.txt`), "partial work")
   }, 180_000)
 
+  it("two runners at once: the task is claimed once, the other runner skips it", async () => {
+    const s = fresh()
+    const id = uid("claim")
+    await s.taskq("add", "--id", id, "--repo", s.repo, "--task", scripted("Once", [write("once.txt", "1\n"), { text: "ok" }]))
+    const [a, b] = await Promise.all([s.taskq("run"), s.taskq("run")])
+    assert.strictEqual(a.code, 0, a.stderr)
+    assert.strictEqual(b.code, 0, b.stderr)
+    const outputs = [a.stdout, b.stdout].join("")
+    assert.strictEqual(outputs.split(`${id}: review`).length - 1, 1, outputs)
+    assert.match(outputs, new RegExp(`${id}: skipped|no todo tasks`))
+    assert.strictEqual(containersOf(id).length, 1)
+    assert.strictEqual(s.record(id).status, "review")
+  }, 180_000)
+
   it("an agent that never goes idle is failed by the idle timeout, cleanly", async () => {
     const s = fresh()
     const id = uid("idle")
