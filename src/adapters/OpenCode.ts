@@ -3,7 +3,7 @@
  * the event stream and aborts. Effect's client rather than @opencode-ai/sdk: failures stay typed and
  * interruptible (the SDK returns `{ error: {} }` and swallows timeouts), and it adds no dependency.
  */
-import { Context, Duration, Effect, Fiber, Layer, Option, Schedule, Schema, Stream } from "effect"
+import { Context, Deferred, Duration, Effect, Fiber, Layer, Option, Schedule, Schema, Stream } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import { Sse } from "effect/encoding"
 import { StageError } from "../core/errors.js"
@@ -76,6 +76,9 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
 
   /** The server's events, parsed, from the moment of subscription. */
   const events = (server: ServerRef) => Stream.unwrap(client.execute(request(server, "GET", "/event")).pipe(
+    Effect.flatMap((res) => res.status >= 200 && res.status < 300 ? Effect.succeed(res)
+      : Effect.flatMap(Effect.orElseSucceed(res.text, () => ""), (body) =>
+        Effect.fail(new StageError({ stage: "agent", exitCode: res.status, stdout: "", stderr: `GET /event -> HTTP ${res.status}: ${body.slice(0, 300)}` })))),
     Effect.map((res) => res.stream.pipe(
       Stream.decodeText(),
       Stream.pipeThroughChannel(Sse.decode()),
@@ -91,11 +94,11 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
     const idleText = Duration.format(Duration.fromInputUnsafe(options.idleTimeout))
     const wallText = Duration.format(Duration.fromInputUnsafe(options.wallTimeout))
     let state = initialState
-    let connected: (() => void) | undefined
-    const isConnected = new Promise<void>((r) => { connected = r })
+    // completes when the subscription is live, or fails with the stream's own error (a 401, a refused connection)
+    const connected = yield* Deferred.make<void, StageError>()
 
     const follow = events(server).pipe(
-      Stream.tap((e) => e.type === "server.connected" ? Effect.sync(() => connected?.()) : Effect.void),
+      Stream.tap((e) => e.type === "server.connected" ? Deferred.succeed(connected, undefined) : Effect.void),
       Stream.filter((e) => sessionOf(e) === sessionId),
       // the idle timeout: a gap this long between two events of our session
       Stream.timeoutOrElse({ duration: options.idleTimeout, orElse: () => Stream.fail(fail("agent-timeout", 124, `the agent was idle for ${idleText} without finishing; session aborted`)) }),
@@ -118,12 +121,13 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
       Stream.runLast,
       // the stream can only end on its own when the server goes away
       Effect.flatMap((last) => Option.getOrElse(last, () => false) ? Effect.void
-        : Effect.fail(fail("agent", -1, "the OpenCode server closed its event stream before the session finished")))
+        : Effect.fail(fail("agent", -1, "the OpenCode server closed its event stream before the session finished"))),
+      Effect.tapError((e) => Deferred.fail(connected, e))
     )
     yield* Effect.gen(function*() {
       const fiber = yield* Effect.forkChild(follow)
       // subscribe first, then prompt: no event of the run can be missed
-      yield* Effect.promise(() => isConnected).pipe(Effect.timeoutOrElse({ duration: "10 seconds", orElse: () => Effect.fail(fail("prompt", 124, "the event stream did not connect within 10 s")) }))
+      yield* Deferred.await(connected).pipe(Effect.timeoutOrElse({ duration: "10 seconds", orElse: () => Effect.fail(fail("prompt", 124, "the event stream did not connect within 10 s")) }))
       yield* call("prompt", server, "POST", `/session/${sessionId}/prompt_async`, { parts: [{ type: "text", text }] })
       yield* Fiber.join(fiber)
     }).pipe(

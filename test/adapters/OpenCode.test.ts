@@ -115,7 +115,11 @@ layer(Live, { timeout: 300_000, excludeTestServices: true })("OpenCode (real bin
     assert.include(denied.stderr, "HTTP 401")
     const wrong = yield* oc.createSession({ baseUrl: server.baseUrl, password: "nope" }, "x").pipe(Effect.flip)
     assert.strictEqual(wrong.exitCode, 401)
-    assert.match(yield* oc.createSession(server, "ok"), /^ses_/)
+    const session = yield* oc.createSession(server, "ok")
+    assert.match(session, /^ses_/)
+    // the event stream refuses a wrong password at once, with the server's answer, not a 10 s wait
+    const refused = yield* oc.prompt({ baseUrl: server.baseUrl, password: "nope" }, session, "x", prompting).pipe(Effect.flip)
+    assert.include(refused.stderr, "401")
   }))
 
   it.effect("waitReady gives up with a clear error when nothing listens", () => Effect.gen(function*() {
