@@ -32,6 +32,9 @@ export const run = Command.make("run", {
   idleTimeout: seconds("idle-timeout", "TASKQ_IDLE_TIMEOUT", 600, "Fail a task whose agent shows no activity for this long,"),
   timeout: seconds("timeout", "TASKQ_TIMEOUT", 3600, "Fail a task whose agent runs longer than this,"),
   readyTimeout: seconds("ready-timeout", "TASKQ_READY_TIMEOUT", 120, "Fail a task whose OpenCode server is not up within this,"),
+  memory: Flag.Int("memory-mb").pipe(Flag.withDescription("Memory limit of each task container, in MiB ($TASKQ_MEMORY_MB)"), Flag.withFallbackConfig(Config.Int("TASKQ_MEMORY_MB")), Flag.optional),
+  cpus: Flag.Finite("cpus").pipe(Flag.withDescription("CPU limit of each task container, e.g. 1.5 ($TASKQ_CPUS)"), Flag.withFallbackConfig(Config.Finite("TASKQ_CPUS")), Flag.optional),
+  pidsLimit: Flag.Int("pids-limit").pipe(Flag.withDescription("Process limit of each task container ($TASKQ_PIDS_LIMIT)"), Flag.withFallbackConfig(Config.Int("TASKQ_PIDS_LIMIT")), Flag.optional),
   onAsk: Flag.Literals("on-ask", ["deny", "fail", "allow"]).pipe(
     Flag.withDescription("When the agent asks for permission or asks a question: deny it and go on, fail the task, or allow it (default deny)"),
     Flag.withDefault("deny" as const)),
@@ -42,6 +45,11 @@ export const run = Command.make("run", {
     image: flags.image, cleanupOnFail: flags.cleanupOnFail, dirtyRun: flags.dirtyRun, follow: flags.follow,
     readyTimeout: `${flags.readyTimeout} seconds`, idleTimeout: `${flags.idleTimeout} seconds`, wallTimeout: `${flags.timeout} seconds`,
     askPolicy: flags.onAsk, maxParallel: flags.maxParallel,
+    limits: {
+      ...(Option.isSome(flags.memory) ? { memoryBytes: flags.memory.value * 1024 * 1024 } : {}),
+      ...(Option.isSome(flags.cpus) ? { nanoCpus: Math.round(flags.cpus.value * 1e9) } : {}),
+      ...(Option.isSome(flags.pidsLimit) ? { pidsLimit: flags.pidsLimit.value } : {})
+    },
     progress: process.stderr.isTTY ? stderrProgress : silentProgress,
     report: (o) => Effect.andThen(Effect.sync(() => { if (o._tag === "Failed") failed.push(o.task?.id ?? "?") }), Console.log(describeOutcome(o)))
   }

@@ -35,6 +35,8 @@ export interface RunOptions {
   readonly askPolicy: AskPolicy
   readonly progress: Progress
   readonly serverPassword?: string
+  /** Resource limits of each task container. */
+  readonly limits?: { readonly memoryBytes?: number; readonly nanoCpus?: number; readonly pidsLimit?: number }
 }
 
 export type TaskOutcome =
@@ -115,7 +117,10 @@ const attempt = Effect.fnUntraced(function*(task: TaskRecord, options: RunOption
   stage.current = "execute"
   const prompt = yield* fs.readFileString(task.task_file).pipe(Effect.mapError((e) => new StageError({ stage: "execute", exitCode: 1, stdout: "", stderr: `cannot read the task prompt: ${e.message}` })))
   const env = { ...(yield* agentEnv), ...(options.serverPassword ? { OPENCODE_SERVER_PASSWORD: options.serverPassword } : {}) }
-  const spec = taskContainerSpec({ task, image: options.image, user, gitCommonDir: yield* git.commonDir(task.worktree_path), dirs, env })
+  const spec = taskContainerSpec({
+    task, image: options.image, user, gitCommonDir: yield* git.commonDir(task.worktree_path), dirs, env,
+    ...(options.limits ? { limits: options.limits } : {})
+  })
   const started = yield* docker.startContainer(spec)
   yield* repo.updateRuntime(task.id, { container: started.name, port: started.hostPort }).pipe(Effect.mapError((e) => setupError(e.message)))
   yield* say(`container ${started.name} (OpenCode on 127.0.0.1:${started.hostPort}, container port ${AGENT_PORT})`)

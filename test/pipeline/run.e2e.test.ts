@@ -186,9 +186,11 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     for (const id of ids) {
       await s.taskq("add", "--id", id, "--repo", s.repo, "--task", scripted(`Task ${id}`, [write(`${id}.txt`, `${id}\n`), { text: "done", delayMs: 2000 }]))
     }
-    const run = await s.taskq("run", "--max-parallel", "3")
+    const run = await s.taskq("run", "--max-parallel", "3", "--memory-mb", "768", "--cpus", "1.5", "--pids-limit", "512")
     assert.strictEqual(run.code, 0, run.stderr)
     const records = ids.map((id) => s.record(id))
+    const limits = execFileSync("docker", ["inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}", records[0]?.container as string], { encoding: "utf8" }).trim()
+    assert.strictEqual(limits, `${768 * 1024 * 1024} 1500000000 512`)
     for (const r of records) assert.strictEqual(r.status, "review")
     assert.strictEqual(new Set(records.map((r) => r.container)).size, 3)
     assert.strictEqual(new Set(records.map((r) => r.worktree_path)).size, 3)
