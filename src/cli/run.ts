@@ -60,7 +60,7 @@ export const run = Command.make("run", {
   const outcomes = Option.isSome(flags.id) ? yield* runOne(flags.id.value, options) : yield* runOnce(options)
   if (outcomes.length === 0) yield* Console.log("no todo tasks")
   if (failed.length > 0) {
-    return yield* new CliError.UserError({ cause: undefined, userMessage: `${failed.length} of ${outcomes.length} task(s) failed: ${failed.join(", ")} (details: taskq status --id ID, queue/errors/ID.json)` })
+    return yield* new CliError.UserError({ cause: undefined, userMessage: `${failed.length} task(s) failed: ${failed.join(", ")} (details: taskq status --id ID, queue/errors/ID.json)` })
   }
 })).pipe(
   Command.withDescription("Run todo tasks: worktree, container, agent; then wait in review"),

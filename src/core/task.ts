@@ -13,7 +13,7 @@ const opt = <S extends Schema.Top>(s: S) => Schema.optionalKey(s)
 /** Fields that exist only while an attempt lives; `retry` and `cleanup` clear them. */
 export const runtimeFieldNames = [
   "container", "port", "session_id", "base_sha", "opencode_attempt_dir", "opencode_config_dir",
-  "opencode_data_dir", "started_at", "finished_at", "error"
+  "opencode_data_dir", "started_at", "finished_at", "error", "runner"
 ] as const
 export type RuntimeFieldName = (typeof runtimeFieldNames)[number]
 
@@ -37,7 +37,9 @@ export const TaskRecord = Schema.Struct({
   opencode_data_dir: opt(Schema.String),
   started_at: opt(Timestamp),
   finished_at: opt(Timestamp),
-  error: opt(Schema.String)
+  error: opt(Schema.String),
+  /** `<host>:<pid>` of the taskq process running the attempt, so a dead runner's task can be recovered. */
+  runner: opt(Schema.String)
 })
 export type TaskRecord = typeof TaskRecord.Type
 export type RuntimeFields = Pick<TaskRecord, RuntimeFieldName>

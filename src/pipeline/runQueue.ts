@@ -2,6 +2,7 @@
 import { Console, Duration, Effect, FiberSet, Schedule, Semaphore } from "effect"
 import { InvalidInput } from "../core/errors.js"
 import { TaskRepository } from "../store/TaskRepository.js"
+import { recoverOrphans } from "./recover.js"
 import { type RunOptions, runTask, type TaskOutcome } from "./runTask.js"
 
 export interface QueueRunOptions extends RunOptions {
@@ -9,6 +10,13 @@ export interface QueueRunOptions extends RunOptions {
   /** Called with each task's outcome as soon as it is known. */
   readonly report: (outcome: TaskOutcome) => Effect.Effect<void>
 }
+
+/** Reports tasks whose runner died as failed, before looking for work. */
+const recover = (options: QueueRunOptions) => recoverOrphans().pipe(
+  Effect.flatMap((orphans) => Effect.forEach(orphans, (t) => options.report({
+    _tag: "Failed", task: t,
+    failure: { stage: "runner", exitCode: 137, stdout: "", stderr: "", message: `its runner (${t.runner}) stopped without recording an outcome` }
+  }), { discard: true })))
 
 /** The todo tasks, oldest first. */
 const todoIds = Effect.gen(function*() {
@@ -20,12 +28,14 @@ const runReported = (id: string, options: QueueRunOptions) => runTask(id, option
 
 /** One pass over the todo tasks with at most `maxParallel` at once. */
 export const runOnce = Effect.fn("runOnce")(function*(options: QueueRunOptions) {
+  yield* recover(options)
   const ids = yield* todoIds
   return yield* Effect.forEach(ids, (id) => runReported(id, options), { concurrency: options.maxParallel })
 })
 
 /** The task `id`, which must be todo. */
 export const runOne = Effect.fn("runOne")(function*(id: string, options: QueueRunOptions) {
+  yield* recover(options)
   const task = yield* (yield* TaskRepository).get(id)
   if (task.status !== "todo") return yield* new InvalidInput({ reason: `task ${id} is ${task.status}: only a todo task can run (taskq retry --id ${id} queues a failed one again)` })
   return [yield* runReported(id, options)]
@@ -41,6 +51,7 @@ export const runPolling = (every: Duration.Input, options: QueueRunOptions) => E
   const slots = yield* Semaphore.make(options.maxParallel)
   const inFlight = new Set<string>()
   const tick = Effect.gen(function*() {
+    yield* recover(options)
     for (const id of yield* todoIds) {
       if (inFlight.has(id)) continue
       inFlight.add(id)

@@ -21,6 +21,7 @@ import { mergeAgentConfig, readTemplate } from "./agentConfig.js"
 import { taskContainerSpec } from "./containerSpec.js"
 import { failureOf, type Failure, summary } from "./errorReport.js"
 import { handOver } from "./ownership.js"
+import { runnerId } from "./recover.js"
 import type { Progress } from "./progress.js"
 import { containerDeath, followLogs, watchContainer } from "./watch.js"
 
@@ -48,7 +49,7 @@ const setupError = (stderr: string) => new StageError({ stage: "setup", exitCode
 
 export const runTask = Effect.fn("runTask")(function*(id: string, options: RunOptions) {
   const repo = yield* TaskRepository
-  const claimed = yield* repo.transition(id, "run", { started_at: yield* nowIso, finished_at: null, error: null }).pipe(
+  const claimed = yield* repo.transition(id, "run", { started_at: yield* nowIso, finished_at: null, error: null, runner: runnerId() }).pipe(
     Effect.map(Option.some),
     Effect.catchTags({
       InvalidTransition: () => Effect.succeed(Option.none<TaskRecord>()),
@@ -140,7 +141,7 @@ const attempt = Effect.fnUntraced(function*(task: TaskRecord, options: RunOption
       // a server that vanished mid-prompt is the container's failure, not the agent's
       Effect.catchTag("StageError", (e) => e.stage === "agent" && e.exitCode === -1 ? Effect.flatMap(containerDeath(started.name), Effect.fail) : Effect.fail(e)))
     stage.current = "success"
-    const done = yield* repo.transition(task.id, "ok", { finished_at: yield* nowIso }).pipe(
+    const done = yield* repo.transition(task.id, "ok", { finished_at: yield* nowIso, runner: null }).pipe(
       Effect.mapError((e) => new StageError({ stage: "success", exitCode: 1, stdout: "", stderr: e.message })))
     yield* say(`agent finished; ${task.id} is ready for review (taskq review --id ${task.id})`)
     return done
@@ -175,7 +176,7 @@ const onFailure = (task: TaskRecord, options: RunOptions, failure: Failure, inte
     if (Option.isSome(containers)) yield* Effect.forEach(containers.value, (c) => docker.stop(c.id).pipe(note(`stopping ${c.name}`)), { discard: true })
   }
   yield* repo.transition(task.id, "fail", {
-    error: [summary(failure), ...notes].join("; "), finished_at: now, ...(containerGone ? { container: null, port: null } : {})
+    error: [summary(failure), ...notes].join("; "), finished_at: now, runner: null, ...(containerGone ? { container: null, port: null } : {})
   }).pipe(note("recording the failure"))
   yield* options.progress(task.id, failure.stage, `failed: ${summary(failure)}${notes.length ? ` (${notes.join("; ")})` : ""}`)
 })

@@ -3,6 +3,7 @@
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { spawn } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
+import { hostname } from "node:os"
 import { join } from "node:path"
 import { ensureWorkerImage, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
 import { BIN } from "../helpers/fixtures.js"
@@ -10,14 +11,14 @@ import { containersOf, isRunning, removeContainers, type Scratch, scratch, uid }
 import type { ScriptedModel } from "../support/scriptedModel.js"
 
 let model: ScriptedModel
-let s: Scratch | undefined
+const made: Array<Scratch> = []
 
 beforeAll(async () => {
   ensureWorkerImage()
   model = await startBridgeModel()
 }, 300_000)
 afterAll(async () => {
-  if (s) removeContainers(s.ids)
+  for (const sc of made) removeContainers(sc.ids)
   await model?.close()
 })
 
@@ -32,8 +33,8 @@ const until = async (what: string, check: () => boolean, timeoutMs = 90_000) => 
 
 describe("taskq run --poll", () => {
   it("picks up tasks added while polling; SIGINT -> exit 130, the task in flight failed and its container stopped", async () => {
-    s = scratch(model.port)
-    const sc = s
+    const sc = scratch(model.port)
+    made.push(sc)
     const poller = spawn(process.execPath, [BIN, "run", "--poll", "1", "--max-parallel", "2"], {
       env: { ...process.env, TASKQ_QUEUE_DIR: sc.queue, TASKQ_IDLE_TIMEOUT: "120" }, stdio: ["ignore", "pipe", "pipe"]
     })
@@ -72,5 +73,30 @@ describe("taskq run --poll", () => {
     assert.isTrue(isRunning(sc.record(quick).container as string))
     const statuses = readFileSync(join(sc.queue, "tasks.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l).status)
     assert.notInclude(statuses, "in_progress")
+  }, 240_000)
+
+  it("a runner killed with SIGKILL leaves its task in progress; the next run recovers it as failed and it can be retried", async () => {
+    const sc = scratch(model.port)
+    made.push(sc)
+    const id = uid("orphan")
+    await sc.taskq("add", "--id", id, "--repo", sc.repo, "--task", scripted("Hang", [{ hang: true }]))
+    const runner = spawn(process.execPath, [BIN, "run"], { env: { ...process.env, TASKQ_QUEUE_DIR: sc.queue, TASKQ_IDLE_TIMEOUT: "120" }, stdio: "ignore" })
+    const gone = new Promise((r) => runner.on("close", r))
+    await until(`${id}'s prompt in flight`, () => typeof sc.record(id).session_id === "string")
+    runner.kill("SIGKILL")
+    await gone
+    const stuck = sc.record(id)
+    assert.strictEqual(stuck.status, "in_progress")
+    assert.strictEqual(stuck.runner, `${hostname()}:${runner.pid}`)
+
+    const next = await sc.taskq("run")
+    assert.strictEqual(next.code, 1)
+    assert.include(next.stdout, `${id}: failed at runner: its runner (${stuck.runner}) stopped without recording an outcome`)
+    const r = sc.record(id)
+    assert.strictEqual(r.status, "failed")
+    assert.notProperty(r, "runner")
+    assert.isFalse(isRunning(stuck.container as string), "its container is stopped")
+    assert.deepInclude(JSON.parse(readFileSync(join(sc.queue, "errors", `${id}.json`), "utf8")), { stage: "runner", exit_code: 137 })
+    assert.deepInclude(await sc.taskq("retry", "--id", id), { code: 0 })
   }, 240_000)
 })
