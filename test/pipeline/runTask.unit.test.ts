@@ -40,6 +40,18 @@ const world = (fakes: { git?: Partial<Git["Service"]>; docker?: Partial<Docker["
 
 const report = (root: string) => JSON.parse(readFileSync(join(root, "errors", "T-1.json"), "utf8"))
 
+/** A fake method that opens `gate` and then never returns: the stage blocks until interrupted. */
+const blockAt = (gate: Deferred.Deferred<void>) => () => Deferred.succeed(gate, undefined).pipe(Effect.andThen(Effect.never))
+
+/** Seeds T-1, runs it until a fake opens `gate`, interrupts it, and returns the record afterwards. */
+const runAndInterrupt = (w: ReturnType<typeof world>, gate: Deferred.Deferred<void>) => Effect.gen(function*() {
+  yield* w.seed
+  const fiber = yield* Effect.forkChild(runTask("T-1", options))
+  yield* Deferred.await(gate)
+  yield* Fiber.interrupt(fiber)
+  return yield* (yield* TaskRepository).get("T-1")
+})
+
 describe("runTask with fake adapters", () => {
   it.live("success: review with container, port, session and attempt dirs recorded", () => {
     const calls: Array<string> = []
@@ -71,10 +83,10 @@ describe("runTask with fake adapters", () => {
 
   // each stage blocks until the test interrupts it; the finalizer must record the failure and stop containers
   const blockers: ReadonlyArray<readonly [string, string, (gate: Deferred.Deferred<void>) => Parameters<typeof world>[0], boolean]> = [
-    ["setup (worktree)", "setup", (gate) => ({ git: { addWorktree: () => Deferred.succeed(gate, undefined).pipe(Effect.andThen(Effect.never)) } }), false],
-    ["execute (container start)", "execute", (gate) => ({ docker: { startContainer: () => Deferred.succeed(gate, undefined).pipe(Effect.andThen(Effect.never)) } }), false],
-    ["execute (server readiness)", "execute", (gate) => ({ opencode: { waitReady: () => Deferred.succeed(gate, undefined).pipe(Effect.andThen(Effect.never)) } }), true],
-    ["execute (agent working)", "execute", (gate) => ({ opencode: { prompt: () => Deferred.succeed(gate, undefined).pipe(Effect.andThen(Effect.never)) } }), true]
+    ["setup (worktree)", "setup", (gate) => ({ git: { addWorktree: blockAt(gate) } }), false],
+    ["execute (container start)", "execute", (gate) => ({ docker: { startContainer: blockAt(gate) } }), false],
+    ["execute (server readiness)", "execute", (gate) => ({ opencode: { waitReady: blockAt(gate) } }), true],
+    ["execute (agent working)", "execute", (gate) => ({ opencode: { prompt: blockAt(gate) } }), true]
   ]
   for (const [name, stage, fakes, hasContainer] of blockers) {
     it.live(`interrupted during ${name}: failed, report with exit 130, containers stopped, nothing left in progress`, () => {
@@ -83,11 +95,7 @@ describe("runTask with fake adapters", () => {
         const gate = yield* Deferred.make<void>()
         const w = world(fakes(gate), calls)
         yield* Effect.gen(function*() {
-          yield* w.seed
-          const fiber = yield* Effect.forkChild(runTask("T-1", options))
-          yield* Deferred.await(gate)
-          yield* Fiber.interrupt(fiber)
-          const r = yield* (yield* TaskRepository).get("T-1")
+          const r = yield* runAndInterrupt(w, gate)
           assert.strictEqual(r.status, "failed")
           assert.include(r.error ?? "", `interrupted during ${stage}`)
           assert.deepInclude(report(w.root), { stage, exit_code: 130, stderr: "interrupted" })
@@ -130,15 +138,11 @@ describe("runTask with fake adapters", () => {
     return Effect.gen(function*() {
       const gate = yield* Deferred.make<void>()
       const w = world({
-        opencode: { prompt: () => Deferred.succeed(gate, undefined).pipe(Effect.andThen(Effect.never)) },
+        opencode: { prompt: blockAt(gate) },
         docker: { listTaskContainers: () => Effect.fail(unreachable) }
       }, calls)
       yield* Effect.gen(function*() {
-        yield* w.seed
-        const fiber = yield* Effect.forkChild(runTask("T-1", options))
-        yield* Deferred.await(gate)
-        yield* Fiber.interrupt(fiber)
-        const r = yield* (yield* TaskRepository).get("T-1")
+        const r = yield* runAndInterrupt(w, gate)
         assert.strictEqual(r.status, "failed")
         assert.include(r.error ?? "", "listing containers failed: Docker engine not reachable at unix:///x.sock: gone")
         assert.isTrue(existsSync(join(w.root, "errors", "T-1.json")))
