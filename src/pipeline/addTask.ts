@@ -35,7 +35,7 @@ export const addTask = Effect.fn("addTask")(function*(input: AddInput) {
   }
   const file = Option.isSome(input.taskFile) ? yield* readTaskFile(input.taskFile.value) : undefined
   const fm = file?.frontmatter ?? {}
-  const fileDir = path.dirname(path.resolve(file?.path ?? "x"))
+  const fileDir = file ? path.dirname(path.resolve(file.path)) : path.resolve(".")
   // flags are relative to the current directory, frontmatter paths to the task file's folder
   const fromFlagOrFile = (flag: Option.Option<string>, key: keyof typeof fm, resolve: boolean) =>
     Option.isSome(flag)
