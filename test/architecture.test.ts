@@ -21,7 +21,9 @@ const files = (dir: string): ReadonlyArray<string> =>
   })
 const layerOf = (file: string) => relative(SRC, file).split("/")[0] ?? ""
 const importsOf = (file: string) =>
-  [...readFileSync(file, "utf8").matchAll(/(?:^|\n)\s*(?:import|export)[^"']*?from\s+["']([^"']+)["']/g)].map((m) => m[1] ?? "")
+  [...readFileSync(file, "utf8").matchAll(/(?:^|\n)\s*(?:import|export)[^"']*?from\s+["']([^"']+)["']/g)].map(
+    (m) => m[1] ?? ""
+  )
 
 describe("layer dependency rules", () => {
   const all = files(SRC)
@@ -33,14 +35,20 @@ describe("layer dependency rules", () => {
     for (const f of all) {
       for (const spec of importsOf(f).filter((s) => s.startsWith("."))) {
         const target = layerOf(resolve(dirname(f), spec))
-        if (!(allowed[layerOf(f)] ?? []).includes(target)) violations.push(`${relative(SRC, f)} imports ${spec} (${target})`)
+        if (!(allowed[layerOf(f)] ?? []).includes(target))
+          violations.push(`${relative(SRC, f)} imports ${spec} (${target})`)
       }
     }
     assert.deepStrictEqual(violations, [])
   })
   it("only bin.ts runs the program", () => {
-    const runners = all.filter((f) => /\b(?:NodeRuntime\.runMain|Effect\.run(?:Promise|Sync|Fork|Callback)\w*)\b/.test(readFileSync(f, "utf8")))
-    assert.deepStrictEqual(runners.map((f) => relative(SRC, f)), ["bin.ts"])
+    const runners = all.filter((f) =>
+      /\b(?:NodeRuntime\.runMain|Effect\.run(?:Promise|Sync|Fork|Callback)\w*)\b/.test(readFileSync(f, "utf8"))
+    )
+    assert.deepStrictEqual(
+      runners.map((f) => relative(SRC, f)),
+      ["bin.ts"]
+    )
   })
   it("the rule checker sees imports (it would catch a violation)", () => {
     assert.isAbove(all.flatMap(importsOf).filter((s) => s.includes("../core/")).length, 5)

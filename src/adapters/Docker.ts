@@ -6,7 +6,11 @@ import { StageError } from "../core/errors.js"
 import { TASK_LABEL } from "../core/naming.js"
 import { type DockerError, DockerUnavailable, translateDockerError } from "./dockerErrors.js"
 
-export interface BindMount { readonly host: string; readonly container: string; readonly readOnly?: boolean }
+export interface BindMount {
+  readonly host: string
+  readonly container: string
+  readonly readOnly?: boolean
+}
 
 export interface ContainerSpec {
   readonly name: string
@@ -27,7 +31,11 @@ export interface ContainerSpec {
   readonly pidsLimit?: number
 }
 
-export interface StartedContainer { readonly id: string; readonly name: string; readonly hostPort: number }
+export interface StartedContainer {
+  readonly id: string
+  readonly name: string
+  readonly hostPort: number
+}
 
 export interface ContainerState {
   readonly id: string
@@ -55,35 +63,48 @@ export interface BuildOptions {
 
 export type DockerFailure = DockerUnavailable | DockerError
 
-export class Docker extends Context.Service<Docker, {
-  readonly endpoint: string
-  readonly ping: Effect.Effect<void, DockerFailure>
-  readonly imageExists: (tag: string) => Effect.Effect<boolean, DockerFailure>
-  /** Builds an image, passing each progress line to `onProgress`; a build error is a StageError. */
-  readonly buildImage: (options: BuildOptions, onProgress: (line: string) => Effect.Effect<void>) => Effect.Effect<void, StageError | DockerUnavailable>
-  /** Creates and starts a task container; a refusal is a StageError of stage `container`. */
-  readonly startContainer: (spec: ContainerSpec) => Effect.Effect<StartedContainer, StageError | DockerUnavailable>
-  readonly inspect: (idOrName: string) => Effect.Effect<Option.Option<ContainerState>, DockerFailure>
-  /** The container's stdout and stderr, line by line, following until it stops (or the stream is interrupted). */
-  readonly logs: (idOrName: string) => Stream.Stream<string, DockerFailure>
-  /** Every container (running or not) labelled with this task id. */
-  readonly listTaskContainers: (taskId: string) => Effect.Effect<ReadonlyArray<ContainerState>, DockerFailure>
-  /** Stops and removes every container labelled with this task id; returns their names. */
-  readonly removeTaskContainers: (taskId: string) => Effect.Effect<ReadonlyArray<string>, DockerFailure>
-  readonly stop: (idOrName: string) => Effect.Effect<void, DockerFailure>
-  /** The last `lines` lines of the container's output. */
-  readonly tail: (idOrName: string, lines: number) => Effect.Effect<string, DockerFailure>
-}>()("taskq/adapters/Docker") {
+export class Docker extends Context.Service<
+  Docker,
+  {
+    readonly endpoint: string
+    readonly ping: Effect.Effect<void, DockerFailure>
+    readonly imageExists: (tag: string) => Effect.Effect<boolean, DockerFailure>
+    /** Builds an image, passing each progress line to `onProgress`; a build error is a StageError. */
+    readonly buildImage: (
+      options: BuildOptions,
+      onProgress: (line: string) => Effect.Effect<void>
+    ) => Effect.Effect<void, StageError | DockerUnavailable>
+    /** Creates and starts a task container; a refusal is a StageError of stage `container`. */
+    readonly startContainer: (spec: ContainerSpec) => Effect.Effect<StartedContainer, StageError | DockerUnavailable>
+    readonly inspect: (idOrName: string) => Effect.Effect<Option.Option<ContainerState>, DockerFailure>
+    /** The container's stdout and stderr, line by line, following until it stops (or the stream is interrupted). */
+    readonly logs: (idOrName: string) => Stream.Stream<string, DockerFailure>
+    /** Every container (running or not) labelled with this task id. */
+    readonly listTaskContainers: (taskId: string) => Effect.Effect<ReadonlyArray<ContainerState>, DockerFailure>
+    /** Stops and removes every container labelled with this task id; returns their names. */
+    readonly removeTaskContainers: (taskId: string) => Effect.Effect<ReadonlyArray<string>, DockerFailure>
+    readonly stop: (idOrName: string) => Effect.Effect<void, DockerFailure>
+    /** The last `lines` lines of the container's output. */
+    readonly tail: (idOrName: string, lines: number) => Effect.Effect<string, DockerFailure>
+  }
+>()("taskq/adapters/Docker") {
   /** The engine at `DOCKER_HOST` (unix sockets only), else /var/run/docker.sock. */
-  static readonly layer = Layer.effect(Docker, Effect.gen(function*() {
-    const host = yield* Config.String("DOCKER_HOST").pipe(Config.withDefault("unix:///var/run/docker.sock"), Effect.orElseSucceed(() => "unix:///var/run/docker.sock"))
-    return yield* makeDocker(host.replace(/^unix:\/\//, ""))
-  }))
+  static readonly layer = Layer.effect(
+    Docker,
+    Effect.gen(function* () {
+      const host = yield* Config.String("DOCKER_HOST").pipe(
+        Config.withDefault("unix:///var/run/docker.sock"),
+        Effect.orElseSucceed(() => "unix:///var/run/docker.sock")
+      )
+      return yield* makeDocker(host.replace(/^unix:\/\//, ""))
+    })
+  )
   static readonly layerAt = (socketPath: string) => Layer.effect(Docker, makeDocker(socketPath))
-  static readonly layerTest = (calls: Array<string>, overrides: Partial<Docker["Service"]> = {}) => dockerTestLayer(calls, overrides)
+  static readonly layerTest = (calls: Array<string>, overrides: Partial<Docker["Service"]> = {}) =>
+    dockerTestLayer(calls, overrides)
 }
 
-const makeDocker = Effect.fnUntraced(function*(socketPath: string) {
+const makeDocker = Effect.fnUntraced(function* (socketPath: string) {
   const { default: Dockerode } = yield* Effect.promise(() => import("dockerode"))
   const client: DockerClient = new Dockerode({ socketPath })
   const endpoint = `unix://${socketPath}`
@@ -95,12 +116,13 @@ const makeDocker = Effect.fnUntraced(function*(socketPath: string) {
   const inspect = (idOrName: string) =>
     call("inspect", (abortSignal) => client.getContainer(idOrName).inspect({ abortSignal })).pipe(
       Effect.map((info) => Option.some(toState(info))),
-      Effect.catchTag("DockerError", (e) => e.statusCode === 404 ? Effect.succeed(Option.none()) : Effect.fail(e))
+      Effect.catchTag("DockerError", (e) => (e.statusCode === 404 ? Effect.succeed(Option.none()) : Effect.fail(e)))
     )
 
   const listTaskContainers = (taskId: string) =>
     call("list containers", (abortSignal) =>
-      client.listContainers({ all: true, filters: { label: [`${TASK_LABEL}=${taskId}`] }, abortSignal })).pipe(
+      client.listContainers({ all: true, filters: { label: [`${TASK_LABEL}=${taskId}`] }, abortSignal })
+    ).pipe(
       Effect.flatMap((list) => Effect.forEach(list, (c) => inspect(c.Id))),
       Effect.map((states) => states.flatMap((s) => Option.toArray(s)))
     )
@@ -108,100 +130,167 @@ const makeDocker = Effect.fnUntraced(function*(socketPath: string) {
   const stop = (idOrName: string) =>
     call("stop", () => client.getContainer(idOrName).stop({ t: 5 })).pipe(
       // 304: already stopped; 404: already gone
-      Effect.catchTag("DockerError", (e) => e.statusCode === 304 || e.statusCode === 404 ? Effect.void : Effect.fail(e)),
+      Effect.catchTag("DockerError", (e) =>
+        e.statusCode === 304 || e.statusCode === 404 ? Effect.void : Effect.fail(e)
+      ),
       Effect.asVoid
     )
 
   const tail = (idOrName: string, lines: number) =>
-    call("logs", () => client.getContainer(idOrName).logs({ stdout: true, stderr: true, tail: lines, follow: false })).pipe(Effect.map(demuxBuffer))
+    call("logs", () =>
+      client.getContainer(idOrName).logs({ stdout: true, stderr: true, tail: lines, follow: false })
+    ).pipe(Effect.map(demuxBuffer))
 
   return Docker.of({
     endpoint,
     tail,
     ping: call("ping", () => client.ping()).pipe(Effect.asVoid),
-    imageExists: (tag) => call("inspect image", () => client.getImage(tag).inspect()).pipe(
-      Effect.as(true),
-      Effect.catchTag("DockerError", (e) => e.statusCode === 404 ? Effect.succeed(false) : Effect.fail(e))
-    ),
-    buildImage: (options, onProgress) => Effect.gen(function*() {
-      const stream = yield* call("build", () => client.buildImage(
-        { context: options.contextDir, src: [...options.files] },
-        { t: options.tag, nocache: options.noCache, pull: options.pull, rm: true, forcerm: true, buildargs: { ...options.buildArgs } }
-      )).pipe(Effect.catchTag("DockerError", asStage("build-image")))
-      const lines: Array<string> = []
-      let failure: string | undefined
-      // progress events as a stream: each line reaches onProgress while the build runs
-      yield* Stream.callback<string>((queue) => Effect.sync(() => {
-        client.modem.followProgress(stream, (err) => {
-          if (err) failure = String((err as Error).message ?? err)
-          Queue.endUnsafe(queue)
-        }, (event: { stream?: string; status?: string; error?: string; errorDetail?: { message?: string } }) => {
-          if (event.error) failure = event.errorDetail?.message ?? event.error
-          const line = (event.stream ?? event.status ?? event.error ?? "").replace(/\n$/, "")
-          if (line.trim() !== "") Queue.offerUnsafe(queue, line)
-        })
-      })).pipe(Stream.runForEach((line) => Effect.andThen(Effect.sync(() => lines.push(line)), onProgress(line))))
-      if (failure !== undefined) return yield* new StageError({ stage: "build-image", exitCode: 1, stdout: lines.join("\n"), stderr: failure })
-    }),
-    startContainer: (spec) => Effect.gen(function*() {
-      const portKey = `${spec.containerPort}/tcp`
-      const container = yield* call("create container", (abortSignal) => client.createContainer({
-        name: spec.name,
-        Image: spec.image,
-        Labels: { ...spec.labels },
-        User: spec.user,
-        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-        ...(spec.workdir !== undefined ? { WorkingDir: spec.workdir } : {}),
-        ...(spec.entrypoint !== undefined ? { Entrypoint: [...spec.entrypoint] } : {}),
-        ...(spec.cmd !== undefined ? { Cmd: [...spec.cmd] } : {}),
-        ExposedPorts: { [portKey]: {} },
-        HostConfig: {
-          Init: true,
-          CapDrop: ["ALL"],
-          SecurityOpt: ["no-new-privileges"],
-          Binds: spec.binds.map((b) => `${b.host}:${b.container}${b.readOnly ? ":ro" : ""}`),
-          PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: "" }] },
-          ExtraHosts: ["host.docker.internal:host-gateway"],
-          ...(spec.memoryBytes !== undefined ? { Memory: spec.memoryBytes } : {}),
-          ...(spec.nanoCpus !== undefined ? { NanoCpus: spec.nanoCpus } : {}),
-          ...(spec.pidsLimit !== undefined ? { PidsLimit: spec.pidsLimit } : {})
-        },
-        abortSignal
-      })).pipe(Effect.catchTag("DockerError", asStage("container")))
-      yield* call("start container", () => container.start()).pipe(Effect.catchTag("DockerError", asStage("container")))
-      const state = yield* inspect(container.id).pipe(Effect.catchTag("DockerError", asStage("container")))
-      if (Option.isSome(state) && !state.value.running) {
-        const output = yield* tail(container.id, 50).pipe(Effect.orElseSucceed(() => ""))
-        return yield* new StageError({ stage: "container", exitCode: state.value.exitCode, stdout: output, stderr: `container ${spec.name} exited at once (${state.value.status}, exit ${state.value.exitCode}): ${output.trim().split("\n").slice(-3).join(" | ")}` })
-      }
-      const hostPort = Option.flatMap(state, (s) => Option.fromNullishOr(s.ports.find((p) => p.containerPort === portKey)?.hostPort))
-      if (Option.isNone(hostPort)) {
-        return yield* new StageError({ stage: "container", exitCode: 1, stdout: "", stderr: `container ${spec.name} published no port for ${portKey}` })
-      }
-      return { id: container.id, name: spec.name, hostPort: hostPort.value }
-    }),
+    imageExists: (tag) =>
+      call("inspect image", () => client.getImage(tag).inspect()).pipe(
+        Effect.as(true),
+        Effect.catchTag("DockerError", (e) => (e.statusCode === 404 ? Effect.succeed(false) : Effect.fail(e)))
+      ),
+    buildImage: (options, onProgress) =>
+      Effect.gen(function* () {
+        const stream = yield* call("build", () =>
+          client.buildImage(
+            { context: options.contextDir, src: [...options.files] },
+            {
+              t: options.tag,
+              nocache: options.noCache,
+              pull: options.pull,
+              rm: true,
+              forcerm: true,
+              buildargs: { ...options.buildArgs }
+            }
+          )
+        ).pipe(Effect.catchTag("DockerError", asStage("build-image")))
+        const lines: Array<string> = []
+        let failure: string | undefined
+        // progress events as a stream: each line reaches onProgress while the build runs
+        yield* Stream.callback<string>((queue) =>
+          Effect.sync(() => {
+            client.modem.followProgress(
+              stream,
+              (err) => {
+                if (err) failure = String((err as Error).message ?? err)
+                Queue.endUnsafe(queue)
+              },
+              (event: { stream?: string; status?: string; error?: string; errorDetail?: { message?: string } }) => {
+                if (event.error) failure = event.errorDetail?.message ?? event.error
+                const line = (event.stream ?? event.status ?? event.error ?? "").replace(/\n$/, "")
+                if (line.trim() !== "") Queue.offerUnsafe(queue, line)
+              }
+            )
+          })
+        ).pipe(
+          Stream.runForEach((line) =>
+            Effect.andThen(
+              Effect.sync(() => lines.push(line)),
+              onProgress(line)
+            )
+          )
+        )
+        if (failure !== undefined)
+          return yield* new StageError({ stage: "build-image", exitCode: 1, stdout: lines.join("\n"), stderr: failure })
+      }),
+    startContainer: (spec) =>
+      Effect.gen(function* () {
+        const portKey = `${spec.containerPort}/tcp`
+        const container = yield* call("create container", (abortSignal) =>
+          client.createContainer({
+            name: spec.name,
+            Image: spec.image,
+            Labels: { ...spec.labels },
+            User: spec.user,
+            Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+            ...(spec.workdir !== undefined ? { WorkingDir: spec.workdir } : {}),
+            ...(spec.entrypoint !== undefined ? { Entrypoint: [...spec.entrypoint] } : {}),
+            ...(spec.cmd !== undefined ? { Cmd: [...spec.cmd] } : {}),
+            ExposedPorts: { [portKey]: {} },
+            HostConfig: {
+              Init: true,
+              CapDrop: ["ALL"],
+              SecurityOpt: ["no-new-privileges"],
+              Binds: spec.binds.map((b) => `${b.host}:${b.container}${b.readOnly ? ":ro" : ""}`),
+              PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: "" }] },
+              ExtraHosts: ["host.docker.internal:host-gateway"],
+              ...(spec.memoryBytes !== undefined ? { Memory: spec.memoryBytes } : {}),
+              ...(spec.nanoCpus !== undefined ? { NanoCpus: spec.nanoCpus } : {}),
+              ...(spec.pidsLimit !== undefined ? { PidsLimit: spec.pidsLimit } : {})
+            },
+            abortSignal
+          })
+        ).pipe(Effect.catchTag("DockerError", asStage("container")))
+        yield* call("start container", () => container.start()).pipe(
+          Effect.catchTag("DockerError", asStage("container"))
+        )
+        const state = yield* inspect(container.id).pipe(Effect.catchTag("DockerError", asStage("container")))
+        if (Option.isSome(state) && !state.value.running) {
+          const output = yield* tail(container.id, 50).pipe(Effect.orElseSucceed(() => ""))
+          return yield* new StageError({
+            stage: "container",
+            exitCode: state.value.exitCode,
+            stdout: output,
+            stderr: `container ${spec.name} exited at once (${state.value.status}, exit ${state.value.exitCode}): ${output.trim().split("\n").slice(-3).join(" | ")}`
+          })
+        }
+        const hostPort = Option.flatMap(state, (s) =>
+          Option.fromNullishOr(s.ports.find((p) => p.containerPort === portKey)?.hostPort)
+        )
+        if (Option.isNone(hostPort)) {
+          return yield* new StageError({
+            stage: "container",
+            exitCode: 1,
+            stdout: "",
+            stderr: `container ${spec.name} published no port for ${portKey}`
+          })
+        }
+        return { id: container.id, name: spec.name, hostPort: hostPort.value }
+      }),
     inspect,
-    logs: (idOrName) => Stream.unwrap(Effect.gen(function*() {
-      const raw = yield* Effect.acquireRelease(
-        call("logs", (abortSignal) => client.getContainer(idOrName).logs({ follow: true, stdout: true, stderr: true, abortSignal }) as unknown as Promise<NodeJS.ReadableStream>),
-        (s) => Effect.sync(() => (s as unknown as { destroy?: () => void }).destroy?.())
-      )
-      const merged = new PassThrough()
-      client.modem.demuxStream(raw, merged, merged)
-      raw.on("end", () => merged.end())
-      raw.on("error", (e) => merged.destroy(e))
-      return Stream.fromAsyncIterable(merged, translateDockerError(endpoint, "logs")).pipe(
-        Stream.map((b: Buffer) => b.toString("utf8")), Stream.splitLines)
-    })),
+    logs: (idOrName) =>
+      Stream.unwrap(
+        Effect.gen(function* () {
+          const raw = yield* Effect.acquireRelease(
+            call(
+              "logs",
+              (abortSignal) =>
+                client.getContainer(idOrName).logs({
+                  follow: true,
+                  stdout: true,
+                  stderr: true,
+                  abortSignal
+                }) as unknown as Promise<NodeJS.ReadableStream>
+            ),
+            (s) => Effect.sync(() => (s as unknown as { destroy?: () => void }).destroy?.())
+          )
+          const merged = new PassThrough()
+          client.modem.demuxStream(raw, merged, merged)
+          raw.on("end", () => merged.end())
+          raw.on("error", (e) => merged.destroy(e))
+          return Stream.fromAsyncIterable(merged, translateDockerError(endpoint, "logs")).pipe(
+            Stream.map((b: Buffer) => b.toString("utf8")),
+            Stream.splitLines
+          )
+        })
+      ),
     listTaskContainers,
-    removeTaskContainers: (taskId) => Effect.gen(function*() {
-      const containers = yield* listTaskContainers(taskId)
-      yield* Effect.forEach(containers, (c) =>
-        call("remove container", () => client.getContainer(c.id).remove({ force: true, v: true })).pipe(
-          Effect.catchTag("DockerError", (e) => e.statusCode === 404 || e.statusCode === 409 ? Effect.void : Effect.fail(e))),
-        { discard: true })
-      return containers.map((c) => c.name)
-    }),
+    removeTaskContainers: (taskId) =>
+      Effect.gen(function* () {
+        const containers = yield* listTaskContainers(taskId)
+        yield* Effect.forEach(
+          containers,
+          (c) =>
+            call("remove container", () => client.getContainer(c.id).remove({ force: true, v: true })).pipe(
+              Effect.catchTag("DockerError", (e) =>
+                e.statusCode === 404 || e.statusCode === 409 ? Effect.void : Effect.fail(e)
+              )
+            ),
+          { discard: true }
+        )
+        return containers.map((c) => c.name)
+      }),
     stop
   })
 })
@@ -229,7 +318,8 @@ const toState = (info: DockerClient.ContainerInspectInfo): ContainerState => ({
   securityOpt: info.HostConfig.SecurityOpt ?? [],
   init: (info.HostConfig as { Init?: boolean }).Init === true,
   ports: Object.entries(info.NetworkSettings.Ports ?? {}).flatMap(([containerPort, bindings]) =>
-    (bindings ?? []).map((b) => ({ containerPort, hostIp: b.HostIp, hostPort: Number(b.HostPort) })))
+    (bindings ?? []).map((b) => ({ containerPort, hostIp: b.HostIp, hostPort: Number(b.HostPort) }))
+  )
 })
 
 export { DockerUnavailable }
@@ -238,29 +328,51 @@ export { DockerUnavailable }
 export const dockerTestLayer = (calls: Array<string>, overrides: Partial<Docker["Service"]> = {}) => {
   const running = new Map<string, string>()
   const state = (name: string, taskId: string): ContainerState => ({
-    id: name, name, running: true, status: "running", exitCode: 0, user: "1000:1000", labels: { [TASK_LABEL]: taskId },
-    capDrop: ["ALL"], securityOpt: ["no-new-privileges"], init: true, ports: []
+    id: name,
+    name,
+    running: true,
+    status: "running",
+    exitCode: 0,
+    user: "1000:1000",
+    labels: { [TASK_LABEL]: taskId },
+    capDrop: ["ALL"],
+    securityOpt: ["no-new-privileges"],
+    init: true,
+    ports: []
   })
-  return Layer.succeed(Docker, Docker.of({
-    endpoint: "test",
-    ping: Effect.void,
-    imageExists: () => Effect.succeed(true),
-    buildImage: () => Effect.void,
-    startContainer: (spec) => Effect.sync(() => {
-      calls.push(`start ${spec.name}`)
-      running.set(spec.name, spec.labels[TASK_LABEL] ?? "")
-      return { id: spec.name, name: spec.name, hostPort: 40000 }
-    }),
-    inspect: (name) => Effect.succeed(running.has(name) ? Option.some(state(name, running.get(name) ?? "")) : Option.none()),
-    logs: () => Stream.empty,
-    listTaskContainers: (taskId) => Effect.succeed([...running].filter(([, t]) => t === taskId).map(([n]) => state(n, taskId))),
-    removeTaskContainers: (taskId) => Effect.sync(() => {
-      const names = [...running].filter(([, t]) => t === taskId).map(([n]) => n)
-      for (const n of names) { running.delete(n); calls.push(`remove ${n}`) }
-      return names
-    }),
-    stop: (name) => Effect.sync(() => { calls.push(`stop ${name}`) }),
-    tail: () => Effect.succeed(""),
-    ...overrides
-  }))
+  return Layer.succeed(
+    Docker,
+    Docker.of({
+      endpoint: "test",
+      ping: Effect.void,
+      imageExists: () => Effect.succeed(true),
+      buildImage: () => Effect.void,
+      startContainer: (spec) =>
+        Effect.sync(() => {
+          calls.push(`start ${spec.name}`)
+          running.set(spec.name, spec.labels[TASK_LABEL] ?? "")
+          return { id: spec.name, name: spec.name, hostPort: 40000 }
+        }),
+      inspect: (name) =>
+        Effect.succeed(running.has(name) ? Option.some(state(name, running.get(name) ?? "")) : Option.none()),
+      logs: () => Stream.empty,
+      listTaskContainers: (taskId) =>
+        Effect.succeed([...running].filter(([, t]) => t === taskId).map(([n]) => state(n, taskId))),
+      removeTaskContainers: (taskId) =>
+        Effect.sync(() => {
+          const names = [...running].filter(([, t]) => t === taskId).map(([n]) => n)
+          for (const n of names) {
+            running.delete(n)
+            calls.push(`remove ${n}`)
+          }
+          return names
+        }),
+      stop: (name) =>
+        Effect.sync(() => {
+          calls.push(`stop ${name}`)
+        }),
+      tail: () => Effect.succeed(""),
+      ...overrides
+    })
+  )
 }

@@ -19,17 +19,35 @@ export interface ReviewTarget {
 
 /** What `review` will do, decided from what is installed and whether a person is at a terminal. */
 export type ReviewPlan =
-  | { readonly _tag: "OpenChamber"; readonly command: string; readonly args: ReadonlyArray<string>; readonly env: Readonly<Record<string, string>>; readonly webUrl: string }
-  | { readonly _tag: "Attach"; readonly command: "docker"; readonly args: ReadonlyArray<string>; readonly webUrl: string }
+  | {
+      readonly _tag: "OpenChamber"
+      readonly command: string
+      readonly args: ReadonlyArray<string>
+      readonly env: Readonly<Record<string, string>>
+      readonly webUrl: string
+    }
+  | {
+      readonly _tag: "Attach"
+      readonly command: "docker"
+      readonly args: ReadonlyArray<string>
+      readonly webUrl: string
+    }
   | { readonly _tag: "PrintOnly"; readonly attachCommand: string; readonly webUrl: string }
 
 export const webUrl = (port: number) => `http://127.0.0.1:${port}/`
 
-export const planReview = (target: ReviewTarget, openchamber: Option.Option<string>, interactive: boolean): ReviewPlan => {
+export const planReview = (
+  target: ReviewTarget,
+  openchamber: Option.Option<string>,
+  interactive: boolean
+): ReviewPlan => {
   const url = webUrl(target.port)
   if (Option.isSome(openchamber)) {
     return {
-      _tag: "OpenChamber", command: openchamber.value, args: [], webUrl: url,
+      _tag: "OpenChamber",
+      command: openchamber.value,
+      args: [],
+      webUrl: url,
       env: {
         OPENCODE_HOST: `http://127.0.0.1:${target.port}`,
         OPENCODE_CONFIG_DIR: target.configDir,
@@ -39,64 +57,125 @@ export const planReview = (target: ReviewTarget, openchamber: Option.Option<stri
       }
     }
   }
-  const args = ["exec", "-it", target.container, "opencode", "attach", `http://127.0.0.1:${AGENT_PORT}`, "--dir", target.worktree,
-    ...(target.sessionId !== undefined ? ["--session", target.sessionId] : [])]
-  return interactive ? { _tag: "Attach", command: "docker", args, webUrl: url } : { _tag: "PrintOnly", attachCommand: ["docker", ...args].join(" "), webUrl: url }
+  const args = [
+    "exec",
+    "-it",
+    target.container,
+    "opencode",
+    "attach",
+    `http://127.0.0.1:${AGENT_PORT}`,
+    "--dir",
+    target.worktree,
+    ...(target.sessionId !== undefined ? ["--session", target.sessionId] : [])
+  ]
+  return interactive
+    ? { _tag: "Attach", command: "docker", args, webUrl: url }
+    : { _tag: "PrintOnly", attachCommand: ["docker", ...args].join(" "), webUrl: url }
 }
 
-export class Review extends Context.Service<Review, {
-  /** Carries out the plan for `target`; returns the plan it followed. */
-  readonly open: (target: ReviewTarget) => Effect.Effect<ReviewPlan, StageError>
-}>()("taskq/adapters/Review") {
-  static readonly layer = Layer.effect(Review, Effect.gen(function*() {
-    const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
-    const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
-    const configured = yield* Config.String("TASKQ_OPENCHAMBER").pipe(Config.option, Effect.orElseSucceed(() => Option.none<string>()))
-    const pathVar = yield* Config.String("PATH").pipe(Config.withDefault(""), Effect.orElseSucceed(() => ""))
+export class Review extends Context.Service<
+  Review,
+  {
+    /** Carries out the plan for `target`; returns the plan it followed. */
+    readonly open: (target: ReviewTarget) => Effect.Effect<ReviewPlan, StageError>
+  }
+>()("taskq/adapters/Review") {
+  static readonly layer = Layer.effect(
+    Review,
+    Effect.gen(function* () {
+      const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+      const configured = yield* Config.String("TASKQ_OPENCHAMBER").pipe(
+        Config.option,
+        Effect.orElseSucceed(() => Option.none<string>())
+      )
+      const pathVar = yield* Config.String("PATH").pipe(
+        Config.withDefault(""),
+        Effect.orElseSucceed(() => "")
+      )
 
-    const findOpenChamber = Effect.gen(function*() {
-      if (Option.isSome(configured)) return configured
-      for (const dir of pathVar.split(":").filter(Boolean)) {
-        const candidate = path.join(dir, "openchamber")
-        if (yield* fs.exists(candidate).pipe(Effect.orElseSucceed(() => false))) return Option.some(candidate)
-      }
-      return Option.none<string>()
-    })
-    /** Runs a command attached to this terminal and waits for it. */
-    const interactive = (stage: string, command: string, args: ReadonlyArray<string>, env: Readonly<Record<string, string>> = {}) =>
-      Effect.scoped(Effect.gen(function*() {
-        const handle = yield* spawner.spawn(ChildProcess.make(command, args, { env: { ...env }, extendEnv: true, stdin: "inherit", stdout: "inherit", stderr: "inherit" }))
-        const code = Number(yield* handle.exitCode)
-        if (code !== 0) return yield* new StageError({ stage, exitCode: code, stdout: "", stderr: `${command} exited with ${code}` })
-      })).pipe(Effect.catchTag("PlatformError", (e) => Effect.fail(new StageError({ stage, exitCode: -1, stdout: "", stderr: `${command}: ${e.message}` }))))
-
-    return Review.of({
-      open: Effect.fn("Review.open")(function*(target: ReviewTarget) {
-        const plan = planReview(target, yield* findOpenChamber, process.stdin.isTTY === true && process.stdout.isTTY === true)
-        switch (plan._tag) {
-          case "OpenChamber":
-            yield* Console.error(`opening ${target.taskId} in OpenChamber (${plan.command}); the agent's web UI is also at ${plan.webUrl}`)
-            yield* interactive("review", plan.command, plan.args, plan.env)
-            break
-          case "Attach":
-            yield* Console.error(`OpenChamber is not installed (put openchamber on PATH or set TASKQ_OPENCHAMBER).`)
-            yield* Console.error(`web UI: ${plan.webUrl}  -  attaching a terminal UI to the session (quit it to return)`)
-            yield* interactive("review", plan.command, plan.args)
-            break
-          case "PrintOnly":
-            yield* Console.log(`OpenChamber is not installed (put openchamber on PATH or set TASKQ_OPENCHAMBER).`)
-            yield* Console.log(`web UI:   ${plan.webUrl}`)
-            yield* Console.log(`terminal: ${plan.attachCommand}`)
-            break
+      const findOpenChamber = Effect.gen(function* () {
+        if (Option.isSome(configured)) return configured
+        for (const dir of pathVar.split(":").filter(Boolean)) {
+          const candidate = path.join(dir, "openchamber")
+          if (yield* fs.exists(candidate).pipe(Effect.orElseSucceed(() => false))) return Option.some(candidate)
         }
-        return plan
+        return Option.none<string>()
+      })
+      /** Runs a command attached to this terminal and waits for it. */
+      const interactive = (
+        stage: string,
+        command: string,
+        args: ReadonlyArray<string>,
+        env: Readonly<Record<string, string>> = {}
+      ) =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const handle = yield* spawner.spawn(
+              ChildProcess.make(command, args, {
+                env: { ...env },
+                extendEnv: true,
+                stdin: "inherit",
+                stdout: "inherit",
+                stderr: "inherit"
+              })
+            )
+            const code = Number(yield* handle.exitCode)
+            if (code !== 0)
+              return yield* new StageError({
+                stage,
+                exitCode: code,
+                stdout: "",
+                stderr: `${command} exited with ${code}`
+              })
+          })
+        ).pipe(
+          Effect.catchTag("PlatformError", (e) =>
+            Effect.fail(new StageError({ stage, exitCode: -1, stdout: "", stderr: `${command}: ${e.message}` }))
+          )
+        )
+
+      return Review.of({
+        open: Effect.fn("Review.open")(function* (target: ReviewTarget) {
+          const plan = planReview(
+            target,
+            yield* findOpenChamber,
+            process.stdin.isTTY === true && process.stdout.isTTY === true
+          )
+          switch (plan._tag) {
+            case "OpenChamber":
+              yield* Console.error(
+                `opening ${target.taskId} in OpenChamber (${plan.command}); the agent's web UI is also at ${plan.webUrl}`
+              )
+              yield* interactive("review", plan.command, plan.args, plan.env)
+              break
+            case "Attach":
+              yield* Console.error(`OpenChamber is not installed (put openchamber on PATH or set TASKQ_OPENCHAMBER).`)
+              yield* Console.error(
+                `web UI: ${plan.webUrl}  -  attaching a terminal UI to the session (quit it to return)`
+              )
+              yield* interactive("review", plan.command, plan.args)
+              break
+            case "PrintOnly":
+              yield* Console.log(`OpenChamber is not installed (put openchamber on PATH or set TASKQ_OPENCHAMBER).`)
+              yield* Console.log(`web UI:   ${plan.webUrl}`)
+              yield* Console.log(`terminal: ${plan.attachCommand}`)
+              break
+          }
+          return plan
+        })
       })
     })
-  }))
+  )
 
   /** Records the targets it was asked to open and follows the non-interactive plan. */
-  static readonly layerTest = (opened: Ref.Ref<ReadonlyArray<ReviewTarget>>) => Layer.succeed(Review, Review.of({
-    open: (target) => Ref.update(opened, (xs) => [...xs, target]).pipe(Effect.as(planReview(target, Option.none(), false)))
-  }))
+  static readonly layerTest = (opened: Ref.Ref<ReadonlyArray<ReviewTarget>>) =>
+    Layer.succeed(
+      Review,
+      Review.of({
+        open: (target) =>
+          Ref.update(opened, (xs) => [...xs, target]).pipe(Effect.as(planReview(target, Option.none(), false)))
+      })
+    )
 }

@@ -3,7 +3,10 @@
  * the rules (idle after error is a failure, a permission request never hangs) are testable alone.
  */
 
-export interface AgentEvent { readonly type: string; readonly properties: Record<string, unknown> }
+export interface AgentEvent {
+  readonly type: string
+  readonly properties: Record<string, unknown>
+}
 
 /** What to do when the agent asks for permission or asks a question. */
 export type AskPolicy = "fail" | "deny" | "allow"
@@ -12,9 +15,19 @@ export type Action =
   | { readonly _tag: "Continue" }
   | { readonly _tag: "Done" }
   | { readonly _tag: "Failed"; readonly reason: string; readonly statusCode: number }
-  | { readonly _tag: "ReplyPermission"; readonly requestId: string; readonly reply: "once" | "always" | "reject"; readonly what: string }
+  | {
+      readonly _tag: "ReplyPermission"
+      readonly requestId: string
+      readonly reply: "once" | "always" | "reject"
+      readonly what: string
+    }
   | { readonly _tag: "RejectQuestion"; readonly requestId: string; readonly what: string }
-  | { readonly _tag: "Blocked"; readonly requestId: string; readonly kind: "permission" | "question"; readonly what: string }
+  | {
+      readonly _tag: "Blocked"
+      readonly requestId: string
+      readonly kind: "permission" | "question"
+      readonly what: string
+    }
 
 export interface AgentState {
   /** The last `session.error` seen: idle after it is a failure, not a success. */
@@ -24,7 +37,8 @@ export interface AgentState {
 export const initialState: AgentState = { error: undefined, busySeen: false }
 
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined)
-const obj = (v: unknown): Record<string, unknown> => (typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {})
+const obj = (v: unknown): Record<string, unknown> =>
+  typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {}
 
 /** The session an event belongs to, if any. */
 export const sessionOf = (e: AgentEvent): string | undefined =>
@@ -73,7 +87,11 @@ export const step = (state: AgentState, e: AgentEvent, policy: AskPolicy): reado
 
 /** Idle ends the prompt only once the session was seen busy: an idle from before the prompt means nothing. */
 const finish = (state: AgentState): readonly [AgentState, Action] =>
-  !state.busySeen && !state.error ? [state, { _tag: "Continue" }]
-  : state.error
-    ? [state, { _tag: "Failed", reason: `${state.error.name}: ${state.error.message}`, statusCode: state.error.statusCode }]
-    : [state, { _tag: "Done" }]
+  !state.busySeen && !state.error
+    ? [state, { _tag: "Continue" }]
+    : state.error
+      ? [
+          state,
+          { _tag: "Failed", reason: `${state.error.name}: ${state.error.message}`, statusCode: state.error.statusCode }
+        ]
+      : [state, { _tag: "Done" }]

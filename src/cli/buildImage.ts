@@ -5,20 +5,38 @@ import { DEFAULT_BASE_IMAGE, DEFAULT_IMAGE } from "../core/constants.js"
 import { Docker } from "../adapters/Docker.js"
 import { buildImage as build } from "../pipeline/buildImage.js"
 
-export const buildImage = Command.make("build-image", {
-  rebuild: Flag.Boolean("rebuild").pipe(Flag.withDescription("Build without the layer cache"), Flag.withDefault(false)),
-  noPull: Flag.Boolean("no-pull").pipe(Flag.withDescription("Do not refresh the base image (offline, on a locally imported base)"), Flag.withDefault(false)),
-  tag: Flag.String("tag").pipe(Flag.withDescription(`Image tag (default ${DEFAULT_IMAGE})`), Flag.withDefault(DEFAULT_IMAGE)),
-  baseImage: Flag.String("base-image").pipe(Flag.withDescription(`Base image (default ${DEFAULT_BASE_IMAGE})`), Flag.optional)
-}, Effect.fn("cli.build-image")(function*({ rebuild, noPull, tag, baseImage }) {
-  const started = Date.now()
-  yield* build({
-    tag, rebuild, pull: !noPull,
-    ...(Option.isSome(baseImage) ? { baseImage: baseImage.value } : {}),
-    onProgress: (line) => Console.error(line)
+export const buildImage = Command.make(
+  "build-image",
+  {
+    rebuild: Flag.Boolean("rebuild").pipe(
+      Flag.withDescription("Build without the layer cache"),
+      Flag.withDefault(false)
+    ),
+    noPull: Flag.Boolean("no-pull").pipe(
+      Flag.withDescription("Do not refresh the base image (offline, on a locally imported base)"),
+      Flag.withDefault(false)
+    ),
+    tag: Flag.String("tag").pipe(
+      Flag.withDescription(`Image tag (default ${DEFAULT_IMAGE})`),
+      Flag.withDefault(DEFAULT_IMAGE)
+    ),
+    baseImage: Flag.String("base-image").pipe(
+      Flag.withDescription(`Base image (default ${DEFAULT_BASE_IMAGE})`),
+      Flag.optional
+    )
+  },
+  Effect.fn("cli.build-image")(function* ({ rebuild, noPull, tag, baseImage }) {
+    const started = Date.now()
+    yield* build({
+      tag,
+      rebuild,
+      pull: !noPull,
+      ...(Option.isSome(baseImage) ? { baseImage: baseImage.value } : {}),
+      onProgress: (line) => Console.error(line)
+    })
+    yield* Console.log(`built ${tag} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   })
-  yield* Console.log(`built ${tag} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
-})).pipe(
+).pipe(
   Command.withDescription("Build the worker image (OpenCode inside) from docker/Dockerfile"),
   Command.provide(Docker.layer)
 )

@@ -12,7 +12,9 @@ const errorText = (errors: ReadonlyArray<{ readonly message: string }>) =>
 export const presenterLayer: Layer.Layer<never> = CliOutput.layerPresenter({
   present: (event) =>
     event._tag === "InvalidInvocation"
-      ? Console.error(`${event.commandPath.join(" ")}: ${errorText(event.errors)} (see: ${event.commandPath.join(" ")} --help)`)
+      ? Console.error(
+          `${event.commandPath.join(" ")}: ${errorText(event.errors)} (see: ${event.commandPath.join(" ")} --help)`
+        )
       : CliOutput.defaultPresenter.present(event)
 })
 
@@ -42,6 +44,8 @@ export const reportFailures = <A, E, R>(program: Effect.Effect<A, E, R>): Effect
         return Effect.fail(new ReportedFailure())
       }
       const message = error instanceof Error ? error.message : String(error)
-      return Console.error(`taskq: ${errorText([{ message }])}`).pipe(Effect.andThen(Effect.fail(new ReportedFailure())))
+      return Console.error(`taskq: ${errorText([{ message }])}`).pipe(
+        Effect.andThen(Effect.fail(new ReportedFailure()))
+      )
     })
   )

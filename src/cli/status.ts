@@ -18,29 +18,42 @@ const columns: ReadonlyArray<readonly [string, (r: TaskRecord) => string]> = [
 export const renderTable = (records: ReadonlyArray<TaskRecord>): string => {
   const rows = [columns.map(([h]) => h), ...records.map((r) => columns.map(([, f]) => f(r)))]
   const widths = columns.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length)))
-  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ").trimEnd()).join("\n")
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd()
+    )
+    .join("\n")
 }
 
 /** Every field of one record, one `key: value` per line. */
 export const renderRecord = (r: TaskRecord): string =>
-  Object.entries(r).map(([k, v]) => `${k}: ${String(v)}`).join("\n")
+  Object.entries(r)
+    .map(([k, v]) => `${k}: ${String(v)}`)
+    .join("\n")
 
-export const status = Command.make("status", {
-  id: Flag.String("id").pipe(Flag.withDescription("Show one task in full"), Flag.optional),
-  json: jsonFlag,
-  queueDir: queueDirFlag
-}, Effect.fn("cli.status")(function*({ id, json }) {
-  const repo = yield* TaskRepository
-  if (Option.isSome(id)) {
-    const r = yield* repo.get(id.value)
-    yield* Console.log(json ? JSON.stringify(r, null, 2) : renderRecord(r))
-    return
-  }
-  const records = yield* repo.list
-  if (json) yield* Console.log(JSON.stringify(records, null, 2))
-  else if (records.length === 0) yield* Console.log("no tasks")
-  else yield* Console.log(renderTable(records))
-})).pipe(
+export const status = Command.make(
+  "status",
+  {
+    id: Flag.String("id").pipe(Flag.withDescription("Show one task in full"), Flag.optional),
+    json: jsonFlag,
+    queueDir: queueDirFlag
+  },
+  Effect.fn("cli.status")(function* ({ id, json }) {
+    const repo = yield* TaskRepository
+    if (Option.isSome(id)) {
+      const r = yield* repo.get(id.value)
+      yield* Console.log(json ? JSON.stringify(r, null, 2) : renderRecord(r))
+      return
+    }
+    const records = yield* repo.list
+    if (json) yield* Console.log(JSON.stringify(records, null, 2))
+    else if (records.length === 0) yield* Console.log("no tasks")
+    else yield* Console.log(renderTable(records))
+  })
+).pipe(
   Command.withDescription("Show the queue, or one task with --id"),
   Command.provide(({ queueDir }) => queueLayer(queueDir))
 )

@@ -14,7 +14,9 @@ import { cancel, done, reject, retry } from "./transitions.js"
 export const VERSION = "0.1.0"
 
 export const taskq = Command.make("taskq").pipe(
-  Command.withDescription("Queue coding tasks and run each with the OpenCode agent in its own container and git worktree"),
+  Command.withDescription(
+    "Queue coding tasks and run each with the OpenCode agent in its own container and git worktree"
+  ),
   Command.withSubcommands([add, status, run, review, done, reject, retry, cancel, cleanup, remove, buildImage])
 )
 
@@ -27,4 +29,10 @@ export const runCli = (args: ReadonlyArray<string>) =>
 
 /** `--poll 10` as `--poll=10`: the flag's value is optional, so the parser only takes it attached. */
 export const attachPollValue = (args: ReadonlyArray<string>): ReadonlyArray<string> =>
-  args.flatMap((a, i) => (a === "--poll" && /^\d+$/.test(args[i + 1] ?? "") ? [`--poll=${args[i + 1]}`] : args[i - 1] === "--poll" && /^\d+$/.test(a) ? [] : [a]))
+  args.flatMap((a, i) =>
+    a === "--poll" && /^\d+$/.test(args[i + 1] ?? "")
+      ? [`--poll=${args[i + 1]}`]
+      : args[i - 1] === "--poll" && /^\d+$/.test(a)
+        ? []
+        : [a]
+  )

@@ -6,15 +6,26 @@ import { TaskRepository } from "../store/TaskRepository.js"
 import { idFlag, queueDirFlag, queueLayer } from "./shared.js"
 
 const moveCommand = <const N extends string>(name: N, move: Move, description: string) =>
-  Command.make(name, { id: idFlag, queueDir: queueDirFlag }, Effect.fn(`cli.${name}`)(function*({ id }) {
-    const repo = yield* TaskRepository
-    const before = yield* repo.get(id)
-    const after = yield* repo.transition(id, move)
-    const attempt = move === "retry" ? ` (attempt ${after.attempt})` : ""
-    yield* Console.log(`${id}: ${before.status} -> ${after.status}${attempt}`)
-  })).pipe(Command.withDescription(description), Command.provide(({ queueDir }) => queueLayer(queueDir)))
+  Command.make(
+    name,
+    { id: idFlag, queueDir: queueDirFlag },
+    Effect.fn(`cli.${name}`)(function* ({ id }) {
+      const repo = yield* TaskRepository
+      const before = yield* repo.get(id)
+      const after = yield* repo.transition(id, move)
+      const attempt = move === "retry" ? ` (attempt ${after.attempt})` : ""
+      yield* Console.log(`${id}: ${before.status} -> ${after.status}${attempt}`)
+    })
+  ).pipe(
+    Command.withDescription(description),
+    Command.provide(({ queueDir }) => queueLayer(queueDir))
+  )
 
 export const done = moveCommand("done", "done", "Accept a reviewed task (review -> done)")
 export const cancel = moveCommand("cancel", "cancel", "Cancel a task (todo, failed or review -> cancelled)")
 export const retry = moveCommand("retry", "retry", "Queue a failed task again with a fresh attempt (failed -> todo)")
-export const reject = moveCommand("reject", "reject", "Reject a reviewed result (review -> failed; container and worktree kept)")
+export const reject = moveCommand(
+  "reject",
+  "reject",
+  "Reject a reviewed result (review -> failed; container and worktree kept)"
+)

@@ -2,7 +2,12 @@
 import { Schema } from "effect"
 import { CliError } from "effect/cli"
 
-const oneLine = (s: string) => s.trim().split("\n").filter((l) => l.trim() !== "").slice(-1)[0] ?? ""
+const oneLine = (s: string) =>
+  s
+    .trim()
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .slice(-1)[0] ?? ""
 
 /** An external command or call made by a pipeline stage failed. */
 export class StageError extends Schema.TaggedError<StageError>()("StageError", {
@@ -15,7 +20,9 @@ export class StageError extends Schema.TaggedError<StageError>()("StageError", {
     const detail = oneLine(this.stderr) || oneLine(this.stdout)
     return `stage ${this.stage} failed (exit ${this.exitCode})${detail ? `: ${detail}` : ""}`
   }
-  override get [CliError.userMessage]() { return this.message }
+  override get [CliError.userMessage]() {
+    return this.message
+  }
 }
 
 /** A move that the state machine does not allow from the task's current status. */
@@ -24,22 +31,34 @@ export class InvalidTransition extends Schema.TaggedError<InvalidTransition>()("
   status: Schema.String,
   move: Schema.String
 }) {
-  override get message() { return `task ${this.id} is ${this.status}: "${this.move}" is not allowed from ${this.status}` }
-  override get [CliError.userMessage]() { return this.message }
+  override get message() {
+    return `task ${this.id} is ${this.status}: "${this.move}" is not allowed from ${this.status}`
+  }
+  override get [CliError.userMessage]() {
+    return this.message
+  }
 }
 
 export class TaskNotFound extends Schema.TaggedError<TaskNotFound>()("TaskNotFound", {
   id: Schema.String
 }) {
-  override get message() { return `no task with id ${this.id}` }
-  override get [CliError.userMessage]() { return this.message }
+  override get message() {
+    return `no task with id ${this.id}`
+  }
+  override get [CliError.userMessage]() {
+    return this.message
+  }
 }
 
 export class DuplicateTask extends Schema.TaggedError<DuplicateTask>()("DuplicateTask", {
   id: Schema.String
 }) {
-  override get message() { return `a task with id ${this.id} already exists` }
-  override get [CliError.userMessage]() { return this.message }
+  override get message() {
+    return `a task with id ${this.id} already exists`
+  }
+  override get [CliError.userMessage]() {
+    return this.message
+  }
 }
 
 /** A task id that is not a safe external identifier. */
@@ -47,8 +66,12 @@ export class InvalidTaskId extends Schema.TaggedError<InvalidTaskId>()("InvalidT
   id: Schema.String,
   reason: Schema.String
 }) {
-  override get message() { return `invalid task id ${JSON.stringify(this.id)}: ${this.reason}` }
-  override get [CliError.userMessage]() { return this.message }
+  override get message() {
+    return `invalid task id ${JSON.stringify(this.id)}: ${this.reason}`
+  }
+  override get [CliError.userMessage]() {
+    return this.message
+  }
 }
 
 /** A queue line that does not decode as a task record. The file is left untouched. */
@@ -57,8 +80,12 @@ export class RecordDecodeError extends Schema.TaggedError<RecordDecodeError>()("
   line: Schema.Number,
   reason: Schema.String
 }) {
-  override get message() { return `${this.file}:${this.line}: not a valid task record: ${this.reason}` }
-  override get [CliError.userMessage]() { return this.message }
+  override get message() {
+    return `${this.file}:${this.line}: not a valid task record: ${this.reason}`
+  }
+  override get [CliError.userMessage]() {
+    return this.message
+  }
 }
 
 /** A task file (markdown with frontmatter) that cannot be used. */
@@ -66,16 +93,24 @@ export class TaskFileError extends Schema.TaggedError<TaskFileError>()("TaskFile
   file: Schema.String,
   reason: Schema.String
 }) {
-  override get message() { return `${this.file}: ${this.reason}` }
-  override get [CliError.userMessage]() { return this.message }
+  override get message() {
+    return `${this.file}: ${this.reason}`
+  }
+  override get [CliError.userMessage]() {
+    return this.message
+  }
 }
 
 /** Input that is wrong for a reason other than the above (missing repo, empty task, bad flags). */
 export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInput", {
   reason: Schema.String
 }) {
-  override get message() { return this.reason }
-  override get [CliError.userMessage]() { return this.message }
+  override get message() {
+    return this.reason
+  }
+  override get [CliError.userMessage]() {
+    return this.message
+  }
 }
 
 /** Reading or writing the queue failed (I/O, or the queue lock could not be had). */
@@ -83,6 +118,10 @@ export class QueueError extends Schema.TaggedError<QueueError>()("QueueError", {
   path: Schema.String,
   reason: Schema.String
 }) {
-  override get message() { return `queue ${this.path}: ${this.reason}` }
-  override get [CliError.userMessage]() { return this.message }
+  override get message() {
+    return `queue ${this.path}: ${this.reason}`
+  }
+  override get [CliError.userMessage]() {
+    return this.message
+  }
 }

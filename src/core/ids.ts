@@ -18,4 +18,7 @@ export const validateTaskId = (id: string): Result.Result<string, InvalidTaskId>
 
 /** An id derived from a file name stem: lower-case, runs of other characters -> '-', trimmed. */
 export const normalizeId = (stem: string): string =>
-  stem.toLowerCase().replace(/[^a-z0-9._]+/g, "-").replace(/^[-.]+|[-.]+$/g, "")
+  stem
+    .toLowerCase()
+    .replace(/[^a-z0-9._]+/g, "-")
+    .replace(/^[-.]+|[-.]+$/g, "")

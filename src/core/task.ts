@@ -12,8 +12,17 @@ const opt = <S extends Schema.Top>(s: S) => Schema.optionalKey(s)
 
 /** Fields that exist only while an attempt lives; `retry` and `cleanup` clear them. */
 export const runtimeFieldNames = [
-  "container", "port", "session_id", "base_sha", "opencode_attempt_dir", "opencode_config_dir",
-  "opencode_data_dir", "started_at", "finished_at", "error", "runner"
+  "container",
+  "port",
+  "session_id",
+  "base_sha",
+  "opencode_attempt_dir",
+  "opencode_config_dir",
+  "opencode_data_dir",
+  "started_at",
+  "finished_at",
+  "error",
+  "runner"
 ] as const
 export type RuntimeFieldName = (typeof runtimeFieldNames)[number]
 

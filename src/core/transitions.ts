@@ -7,7 +7,9 @@ import { withoutRuntime } from "./task.js"
 export type Move = "run" | "ok" | "fail" | "reject" | "done" | "retry" | "cancel"
 
 /** For each move: the statuses it may start from and the status it leads to. */
-export const transitionTable: Readonly<Record<Move, { readonly from: ReadonlyArray<TaskStatus>; readonly to: TaskStatus }>> = {
+export const transitionTable: Readonly<
+  Record<Move, { readonly from: ReadonlyArray<TaskStatus>; readonly to: TaskStatus }>
+> = {
   run: { from: ["todo"], to: "in_progress" },
   ok: { from: ["in_progress"], to: "review" },
   fail: { from: ["in_progress"], to: "failed" },
@@ -28,7 +30,11 @@ export const nextStatus = (status: TaskStatus, move: Move): TaskStatus | undefin
  * Applies `move` to a record at time `now`. `retry` also increments the attempt and clears the
  * runtime fields; every move stamps `updated_at`.
  */
-export const applyMove = (record: TaskRecord, move: Move, now: string): Result.Result<TaskRecord, InvalidTransition> => {
+export const applyMove = (
+  record: TaskRecord,
+  move: Move,
+  now: string
+): Result.Result<TaskRecord, InvalidTransition> => {
   const to = nextStatus(record.status, move)
   if (to === undefined) {
     return Result.fail(new InvalidTransition({ id: record.id, status: record.status, move }))

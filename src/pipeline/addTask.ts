@@ -21,10 +21,11 @@ export interface AddInput {
 }
 
 const invalid = (reason: string) => new InvalidInput({ reason })
-const fromResult = <A, E>(r: Result.Result<A, E>) => Result.match(r, { onFailure: Effect.fail, onSuccess: Effect.succeed })
+const fromResult = <A, E>(r: Result.Result<A, E>) =>
+  Result.match(r, { onFailure: Effect.fail, onSuccess: Effect.succeed })
 
 /** Resolves every default, checks the repo, base, branch and id, then adds the task. */
-export const addTask = Effect.fn("addTask")(function*(input: AddInput) {
+export const addTask = Effect.fn("addTask")(function* (input: AddInput) {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   const git = yield* Git
@@ -39,19 +40,32 @@ export const addTask = Effect.fn("addTask")(function*(input: AddInput) {
   // flags are relative to the current directory, frontmatter paths to the task file's folder
   const fromFlagOrFile = (flag: Option.Option<string>, key: keyof typeof fm, resolve: boolean) =>
     Option.isSome(flag)
-      ? (resolve ? path.resolve(flag.value) : flag.value)
-      : fm[key] !== undefined ? (resolve ? path.resolve(fileDir, fm[key]) : fm[key]) : undefined
+      ? resolve
+        ? path.resolve(flag.value)
+        : flag.value
+      : fm[key] !== undefined
+        ? resolve
+          ? path.resolve(fileDir, fm[key])
+          : fm[key]
+        : undefined
 
   const rawId = Option.getOrUndefined(input.id) ?? fm.id ?? (file ? normalizeId(fileStem(path, file.path)) : undefined)
   if (rawId === undefined) return yield* invalid("--task needs --id (or use --task-file)")
   const id = yield* fromResult(validateTaskId(rawId))
 
   const prompt = file ? file.body : Option.getOrElse(input.task, () => "")
-  if (prompt.trim() === "") return yield* invalid(file ? `${file.path}: the task is empty (no text after the frontmatter)` : "the task is empty")
+  if (prompt.trim() === "")
+    return yield* invalid(
+      file ? `${file.path}: the task is empty (no text after the frontmatter)` : "the task is empty"
+    )
 
   const repoArg = fromFlagOrFile(input.repo, "repo", true)
-  if (repoArg === undefined) return yield* invalid(file ? `${file.path}: no repo (set repo in the frontmatter or pass --repo)` : "--task needs --repo")
-  if (!(yield* fs.exists(repoArg).pipe(Effect.orElseSucceed(() => false)))) return yield* invalid(`repo ${repoArg} does not exist`)
+  if (repoArg === undefined)
+    return yield* invalid(
+      file ? `${file.path}: no repo (set repo in the frontmatter or pass --repo)` : "--task needs --repo"
+    )
+  if (!(yield* fs.exists(repoArg).pipe(Effect.orElseSucceed(() => false))))
+    return yield* invalid(`repo ${repoArg} does not exist`)
   const repo = yield* git.repoRoot(repoArg)
 
   const baseArg = fromFlagOrFile(input.base, "base", false)
@@ -59,13 +73,22 @@ export const addTask = Effect.fn("addTask")(function*(input: AddInput) {
   if (baseArg !== undefined) yield* git.resolveCommit(repo, baseArg)
 
   const branch = fromFlagOrFile(input.branch, "branch", false) ?? defaultBranch(id)
-  if (!(yield* git.isValidBranchName(repo, branch))) return yield* invalid(`${JSON.stringify(branch)} is not a valid branch name`)
+  if (!(yield* git.isValidBranchName(repo, branch)))
+    return yield* invalid(`${JSON.stringify(branch)} is not a valid branch name`)
 
   const worktreePath = fromFlagOrFile(input.worktreePath, "worktree_path", true) ?? q.defaultWorktree(id)
   const now = yield* nowIso
   const record: TaskRecord = {
-    id, repo, base, branch, worktree_path: worktreePath, status: "todo", attempt: 1,
-    created_at: now, updated_at: now, task_file: q.taskFile(id)
+    id,
+    repo,
+    base,
+    branch,
+    worktree_path: worktreePath,
+    status: "todo",
+    attempt: 1,
+    created_at: now,
+    updated_at: now,
+    task_file: q.taskFile(id)
   }
   return yield* (yield* TaskRepository).add({ record, prompt: prompt.endsWith("\n") ? prompt : `${prompt}\n` })
 })

@@ -36,11 +36,18 @@ export const mergeAgentConfig = (template: JsonObject): JsonObject => {
 }
 
 /** Reads the template at `file` (absent: empty); a template that is not a JSON object is an error. */
-export const readTemplate = Effect.fnUntraced(function*(file: string) {
+export const readTemplate = Effect.fnUntraced(function* (file: string) {
   const fs = yield* FileSystem.FileSystem
   if (!(yield* fs.exists(file).pipe(Effect.orElseSucceed(() => false)))) return {}
-  const text = yield* fs.readFileString(file).pipe(Effect.mapError((e) => new InvalidInput({ reason: `${file}: ${e.message}` })))
-  const parsed = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: (e) => new InvalidInput({ reason: `${file}: not valid JSON (${e instanceof Error ? e.message : String(e)})` }) })
-  if (!isObject(parsed)) return yield* new InvalidInput({ reason: `${file}: the agent config template must be a JSON object` })
+  const text = yield* fs
+    .readFileString(file)
+    .pipe(Effect.mapError((e) => new InvalidInput({ reason: `${file}: ${e.message}` })))
+  const parsed = yield* Effect.try({
+    try: () => JSON.parse(text) as unknown,
+    catch: (e) =>
+      new InvalidInput({ reason: `${file}: not valid JSON (${e instanceof Error ? e.message : String(e)})` })
+  })
+  if (!isObject(parsed))
+    return yield* new InvalidInput({ reason: `${file}: the agent config template must be a JSON object` })
   return parsed
 })

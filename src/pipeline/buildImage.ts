@@ -17,10 +17,13 @@ export interface BuildImageOptions {
 }
 
 /** The folder holding the Dockerfile: `TASKQ_DOCKER_DIR`, else `docker/` beside the installed taskq. */
-export const dockerDir = Effect.gen(function*() {
+export const dockerDir = Effect.gen(function* () {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
-  const configured = yield* Config.String("TASKQ_DOCKER_DIR").pipe(Config.option, Effect.orElseSucceed(() => undefined))
+  const configured = yield* Config.String("TASKQ_DOCKER_DIR").pipe(
+    Config.option,
+    Effect.orElseSucceed(() => undefined)
+  )
   const candidates = configured && configured._tag === "Some" ? [configured.value] : []
   // walk up from this module (dist/main.mjs when installed, src/pipeline/ in development)
   let dir = path.dirname(yield* path.fromFileUrl(new URL(import.meta.url)))
@@ -28,28 +31,38 @@ export const dockerDir = Effect.gen(function*() {
   for (const c of candidates) {
     if (yield* fs.exists(path.join(c, "Dockerfile")).pipe(Effect.orElseSucceed(() => false))) return c
   }
-  return yield* new InvalidInput({ reason: `no docker/Dockerfile found (looked in ${candidates.join(", ")}); set TASKQ_DOCKER_DIR` })
+  return yield* new InvalidInput({
+    reason: `no docker/Dockerfile found (looked in ${candidates.join(", ")}); set TASKQ_DOCKER_DIR`
+  })
 })
 
 /** The npm package of OpenCode's binary for the engine's architecture. */
 const platformPackage = (arch: string) => `opencode-linux-${arch === "arm64" || arch === "aarch64" ? "arm64" : "x64"}`
 
 /** `npm pack`s the OpenCode platform package into the cache once; returns the tarball's path. */
-const openCodeTarball = Effect.fnUntraced(function*(arch: string) {
+const openCodeTarball = Effect.fnUntraced(function* (arch: string) {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
-  const home = yield* Config.String("HOME").pipe(Config.withDefault("/tmp"), Effect.orElseSucceed(() => "/tmp"))
-  const cacheHome = yield* Config.String("XDG_CACHE_HOME").pipe(Config.withDefault(path.join(home, ".cache")), Effect.orElseSucceed(() => path.join(home, ".cache")))
+  const home = yield* Config.String("HOME").pipe(
+    Config.withDefault("/tmp"),
+    Effect.orElseSucceed(() => "/tmp")
+  )
+  const cacheHome = yield* Config.String("XDG_CACHE_HOME").pipe(
+    Config.withDefault(path.join(home, ".cache")),
+    Effect.orElseSucceed(() => path.join(home, ".cache"))
+  )
   const dir = path.join(cacheHome, "taskq", "opencode")
   const pkg = platformPackage(arch)
   const file = path.join(dir, `${pkg}-${OPENCODE_VERSION}.tgz`)
   if (yield* fs.exists(file).pipe(Effect.orElseSucceed(() => false))) return file
-  yield* fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError((e) => new StageError({ stage: "build-image", exitCode: 1, stdout: "", stderr: e.message })))
+  yield* fs
+    .makeDirectory(dir, { recursive: true })
+    .pipe(Effect.mapError((e) => new StageError({ stage: "build-image", exitCode: 1, stdout: "", stderr: e.message })))
   yield* runCommand("build-image", "npm", ["pack", "--silent", "--pack-destination", dir, `${pkg}@${OPENCODE_VERSION}`])
   return file
 })
 
-export const buildImage = Effect.fn("buildImage")(function*(options: BuildImageOptions) {
+export const buildImage = Effect.fn("buildImage")(function* (options: BuildImageOptions) {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   const docker = yield* Docker
@@ -57,25 +70,40 @@ export const buildImage = Effect.fn("buildImage")(function*(options: BuildImageO
   const source = yield* dockerDir
   const tarball = yield* openCodeTarball(process.arch)
   yield* options.onProgress(`context: ${source} + ${path.basename(tarball)}`)
-  const ioError = (e: { readonly message: string }) => new StageError({ stage: "build-image", exitCode: 1, stdout: "", stderr: e.message })
+  const ioError = (e: { readonly message: string }) =>
+    new StageError({ stage: "build-image", exitCode: 1, stdout: "", stderr: e.message })
   // a private context folder: the Dockerfile, the entrypoint, and a link to the cached tarball
-  yield* Effect.scoped(Effect.gen(function*() {
-    const context = yield* fs.makeTempDirectoryScoped({ prefix: "taskq-build-" }).pipe(Effect.mapError(ioError))
-    const files = yield* fs.readDirectory(source).pipe(Effect.mapError(ioError))
-    yield* Effect.forEach(files, (f) => fs.copyFile(path.join(source, f), path.join(context, f)), { discard: true }).pipe(Effect.mapError(ioError))
-    const name = path.basename(tarball)
-    yield* fs.link(tarball, path.join(context, name)).pipe(
-      Effect.catch(() => fs.copyFile(tarball, path.join(context, name))), Effect.mapError(ioError))
-    yield* docker.buildImage({
-      contextDir: context,
-      files: [...files, name],
-      tag: options.tag,
-      noCache: options.rebuild,
-      pull: options.pull,
-      buildArgs: { BASE_IMAGE: options.baseImage ?? DEFAULT_BASE_IMAGE, OPENCODE_TARBALL: name }
-    }, options.onProgress).pipe(
-      Effect.mapError((e) => e._tag === "StageError" && options.pull && /registry|lookup|pull access|dial tcp/i.test(e.stderr)
-        ? new StageError({ ...e, stderr: `${e.stderr} (offline? --no-pull builds on the local base image)` })
-        : e))
-  }))
+  yield* Effect.scoped(
+    Effect.gen(function* () {
+      const context = yield* fs.makeTempDirectoryScoped({ prefix: "taskq-build-" }).pipe(Effect.mapError(ioError))
+      const files = yield* fs.readDirectory(source).pipe(Effect.mapError(ioError))
+      yield* Effect.forEach(files, (f) => fs.copyFile(path.join(source, f), path.join(context, f)), {
+        discard: true
+      }).pipe(Effect.mapError(ioError))
+      const name = path.basename(tarball)
+      yield* fs.link(tarball, path.join(context, name)).pipe(
+        Effect.catch(() => fs.copyFile(tarball, path.join(context, name))),
+        Effect.mapError(ioError)
+      )
+      yield* docker
+        .buildImage(
+          {
+            contextDir: context,
+            files: [...files, name],
+            tag: options.tag,
+            noCache: options.rebuild,
+            pull: options.pull,
+            buildArgs: { BASE_IMAGE: options.baseImage ?? DEFAULT_BASE_IMAGE, OPENCODE_TARBALL: name }
+          },
+          options.onProgress
+        )
+        .pipe(
+          Effect.mapError((e) =>
+            e._tag === "StageError" && options.pull && /registry|lookup|pull access|dial tcp/i.test(e.stderr)
+              ? new StageError({ ...e, stderr: `${e.stderr} (offline? --no-pull builds on the local base image)` })
+              : e
+          )
+        )
+    })
+  )
 })

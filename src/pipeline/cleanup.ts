@@ -18,18 +18,23 @@ export interface CleanupOptions {
   readonly keepWorktree: boolean
 }
 
-export interface CleanupResult { readonly id: string; readonly actions: ReadonlyArray<string> }
+export interface CleanupResult {
+  readonly id: string
+  readonly actions: ReadonlyArray<string>
+}
 
 /** Statuses `cleanup --id` accepts: a task under review or in flight keeps its runtime. */
 const cleanable: ReadonlyArray<TaskStatus> = ["done", "cancelled", "failed"]
 
-export const cleanupTasks = Effect.fn("cleanupTasks")(function*(options: CleanupOptions) {
+export const cleanupTasks = Effect.fn("cleanupTasks")(function* (options: CleanupOptions) {
   const repo = yield* TaskRepository
   let tasks: ReadonlyArray<TaskRecord>
   if (Option.isSome(options.id)) {
     const task = yield* repo.get(options.id.value)
     if (!cleanable.includes(task.status)) {
-      return yield* new InvalidInput({ reason: `task ${task.id} is ${task.status}: cleanup takes done, cancelled or failed tasks` })
+      return yield* new InvalidInput({
+        reason: `task ${task.id} is ${task.status}: cleanup takes done, cancelled or failed tasks`
+      })
     }
     tasks = [task]
   } else {
@@ -38,7 +43,7 @@ export const cleanupTasks = Effect.fn("cleanupTasks")(function*(options: Cleanup
   return yield* Effect.forEach(tasks, (t) => cleanupTask(t, options.keepWorktree))
 })
 
-const cleanupTask = Effect.fnUntraced(function*(task: TaskRecord, keepWorktree: boolean) {
+const cleanupTask = Effect.fnUntraced(function* (task: TaskRecord, keepWorktree: boolean) {
   const fs = yield* FileSystem.FileSystem
   const docker = yield* Docker
   const git = yield* Git
@@ -54,8 +59,12 @@ const cleanupTask = Effect.fnUntraced(function*(task: TaskRecord, keepWorktree: 
   if (!keepWorktree && (yield* fs.exists(task.worktree_path).pipe(Effect.mapError(io(task.worktree_path))))) {
     const registered = (yield* git.listWorktrees(task.repo)).some((w) => w.path === task.worktree_path)
     if (registered) {
-      const saved = yield* git.snapshot(task.worktree_path, `taskq: work of ${task.id} (attempt ${task.attempt}, ${task.status})`)
-      if (saved !== undefined) actions.push(`committed the worktree's changes to ${task.branch} (${saved.slice(0, 12)})`)
+      const saved = yield* git.snapshot(
+        task.worktree_path,
+        `taskq: work of ${task.id} (attempt ${task.attempt}, ${task.status})`
+      )
+      if (saved !== undefined)
+        actions.push(`committed the worktree's changes to ${task.branch} (${saved.slice(0, 12)})`)
       yield* git.removeWorktree(task.repo, task.worktree_path)
       actions.push(`removed worktree ${task.worktree_path}`)
     } else {

@@ -9,7 +9,11 @@ import type { ContainerUser } from "../support/user.js"
 export const CONTAINER_CONFIG_DIR = "/home/agent/.config/opencode"
 export const CONTAINER_DATA_DIR = "/home/agent/.local/share/opencode"
 
-export interface AttemptDirs { readonly attemptDir: string; readonly configDir: string; readonly dataDir: string }
+export interface AttemptDirs {
+  readonly attemptDir: string
+  readonly configDir: string
+  readonly dataDir: string
+}
 
 export interface TaskContainerInput {
   readonly task: TaskRecord

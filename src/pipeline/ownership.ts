@@ -6,7 +6,10 @@ import { runCommand } from "../support/process.js"
 import type { ContainerUser } from "../support/user.js"
 
 /** `chown -R` the paths to the container user; nothing to do unless the host user is root. */
-export const handOver = (user: ContainerUser, paths: ReadonlyArray<string>): Effect.Effect<void, StageError, ChildProcessSpawner.ChildProcessSpawner> =>
+export const handOver = (
+  user: ContainerUser,
+  paths: ReadonlyArray<string>
+): Effect.Effect<void, StageError, ChildProcessSpawner.ChildProcessSpawner> =>
   !user.hostIsRoot || paths.length === 0
     ? Effect.void
     : runCommand("setup", "chown", ["-R", `${user.uid}:${user.gid}`, "--", ...paths]).pipe(Effect.asVoid)

@@ -33,7 +33,7 @@ export const isOrphaned = (task: TaskRecord, host = hostname()): boolean => {
 }
 
 /** Fails every orphaned task (containers stopped, error report written); returns them. */
-export const recoverOrphans = Effect.fn("recoverOrphans")(function*() {
+export const recoverOrphans = Effect.fn("recoverOrphans")(function* () {
   const repo = yield* TaskRepository
   const errors = yield* ErrorStore
   const docker = yield* Docker
@@ -43,8 +43,21 @@ export const recoverOrphans = Effect.fn("recoverOrphans")(function*() {
     const containers = yield* docker.listTaskContainers(task.id).pipe(Effect.orElseSucceed(() => []))
     yield* Effect.forEach(containers, (c) => docker.stop(c.id).pipe(Effect.ignore), { discard: true })
     const now = yield* nowIso
-    yield* errors.write({ task_id: task.id, attempt: task.attempt, stage: "runner", exit_code: 137, stdout: "", stderr: message, message, created_at: now }).pipe(Effect.ignore)
-    yield* repo.transition(task.id, "fail", { error: message, finished_at: now, runner: null }).pipe(Effect.option, Effect.map(Option.getOrUndefined))
+    yield* errors
+      .write({
+        task_id: task.id,
+        attempt: task.attempt,
+        stage: "runner",
+        exit_code: 137,
+        stdout: "",
+        stderr: message,
+        message,
+        created_at: now
+      })
+      .pipe(Effect.ignore)
+    yield* repo
+      .transition(task.id, "fail", { error: message, finished_at: now, runner: null })
+      .pipe(Effect.option, Effect.map(Option.getOrUndefined))
   }
   return orphans
 })

@@ -12,32 +12,54 @@ export interface QueueRunOptions extends RunOptions {
 }
 
 /** Reports tasks whose runner died as failed, before looking for work. */
-const recover = (options: QueueRunOptions) => recoverOrphans().pipe(
-  Effect.flatMap((orphans) => Effect.forEach(orphans, (t) => options.report({
-    _tag: "Failed", task: t,
-    failure: { stage: "runner", exitCode: 137, stdout: "", stderr: "", message: `its runner (${t.runner}) stopped without recording an outcome` }
-  }), { discard: true })))
+const recover = (options: QueueRunOptions) =>
+  recoverOrphans().pipe(
+    Effect.flatMap((orphans) =>
+      Effect.forEach(
+        orphans,
+        (t) =>
+          options.report({
+            _tag: "Failed",
+            task: t,
+            failure: {
+              stage: "runner",
+              exitCode: 137,
+              stdout: "",
+              stderr: "",
+              message: `its runner (${t.runner}) stopped without recording an outcome`
+            }
+          }),
+        { discard: true }
+      )
+    )
+  )
 
 /** The todo tasks, oldest first. */
-const todoIds = Effect.gen(function*() {
+const todoIds = Effect.gen(function* () {
   const tasks = yield* (yield* TaskRepository).list
-  return tasks.filter((t) => t.status === "todo").sort((a, b) => a.created_at.localeCompare(b.created_at)).map((t) => t.id)
+  return tasks
+    .filter((t) => t.status === "todo")
+    .sort((a, b) => a.created_at.localeCompare(b.created_at))
+    .map((t) => t.id)
 })
 
 const runReported = (id: string, options: QueueRunOptions) => runTask(id, options).pipe(Effect.tap(options.report))
 
 /** One pass over the todo tasks with at most `maxParallel` at once. */
-export const runOnce = Effect.fn("runOnce")(function*(options: QueueRunOptions) {
+export const runOnce = Effect.fn("runOnce")(function* (options: QueueRunOptions) {
   yield* recover(options)
   const ids = yield* todoIds
   return yield* Effect.forEach(ids, (id) => runReported(id, options), { concurrency: options.maxParallel })
 })
 
 /** The task `id`, which must be todo. */
-export const runOne = Effect.fn("runOne")(function*(id: string, options: QueueRunOptions) {
+export const runOne = Effect.fn("runOne")(function* (id: string, options: QueueRunOptions) {
   yield* recover(options)
   const task = yield* (yield* TaskRepository).get(id)
-  if (task.status !== "todo") return yield* new InvalidInput({ reason: `task ${id} is ${task.status}: only a todo task can run (taskq retry --id ${id} queues a failed one again)` })
+  if (task.status !== "todo")
+    return yield* new InvalidInput({
+      reason: `task ${id} is ${task.status}: only a todo task can run (taskq retry --id ${id} queues a failed one again)`
+    })
   return [yield* runReported(id, options)]
 })
 
@@ -46,21 +68,27 @@ export const runOne = Effect.fn("runOne")(function*(id: string, options: QueueRu
  * appears, including tasks added while others run. Runs until interrupted; interruption stops the
  * tasks in flight, each recorded as failed by its own finalizer before this returns.
  */
-export const runPolling = (every: Duration.Input, options: QueueRunOptions) => Effect.scoped(Effect.gen(function*() {
-  const running = yield* FiberSet.make<void, never>()
-  const slots = yield* Semaphore.make(options.maxParallel)
-  const inFlight = new Set<string>()
-  const tick = Effect.gen(function*() {
-    yield* recover(options)
-    for (const id of yield* todoIds) {
-      if (inFlight.has(id)) continue
-      inFlight.add(id)
-      yield* FiberSet.run(running)(runReported(id, options).pipe(
-        slots.withPermits(1),
-        Effect.catch((e) => Console.error(`taskq: ${id}: ${e.message}`)),
-        Effect.asVoid,
-        Effect.ensuring(Effect.sync(() => inFlight.delete(id)))))
-    }
-  }).pipe(Effect.catch((e) => Console.error(`taskq: poll: ${e.message}`)))  // one bad tick must not end the loop
-  return yield* tick.pipe(Effect.repeat(Schedule.spaced(every)), Effect.andThen(Effect.never))
-}))
+export const runPolling = (every: Duration.Input, options: QueueRunOptions) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const running = yield* FiberSet.make<void, never>()
+      const slots = yield* Semaphore.make(options.maxParallel)
+      const inFlight = new Set<string>()
+      const tick = Effect.gen(function* () {
+        yield* recover(options)
+        for (const id of yield* todoIds) {
+          if (inFlight.has(id)) continue
+          inFlight.add(id)
+          yield* FiberSet.run(running)(
+            runReported(id, options).pipe(
+              slots.withPermits(1),
+              Effect.catch((e) => Console.error(`taskq: ${id}: ${e.message}`)),
+              Effect.asVoid,
+              Effect.ensuring(Effect.sync(() => inFlight.delete(id)))
+            )
+          )
+        }
+      }).pipe(Effect.catch((e) => Console.error(`taskq: poll: ${e.message}`))) // one bad tick must not end the loop
+      return yield* tick.pipe(Effect.repeat(Schedule.spaced(every)), Effect.andThen(Effect.never))
+    })
+  )

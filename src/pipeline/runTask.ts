@@ -47,30 +47,49 @@ export type TaskOutcome =
 
 const setupError = (stderr: string) => new StageError({ stage: "setup", exitCode: 1, stdout: "", stderr })
 
-export const runTask = Effect.fn("runTask")(function*(id: string, options: RunOptions) {
+export const runTask = Effect.fn("runTask")(function* (id: string, options: RunOptions) {
   const repo = yield* TaskRepository
-  const claimed = yield* repo.transition(id, "run", { started_at: yield* nowIso, finished_at: null, error: null, runner: runnerId() }).pipe(
-    Effect.map(Option.some),
-    Effect.catchTags({
-      InvalidTransition: () => Effect.succeed(Option.none<TaskRecord>()),
-      TaskNotFound: () => Effect.succeed(Option.none<TaskRecord>())
-    }))
-  if (Option.isNone(claimed)) return { _tag: "Skipped", id, reason: "not todo (claimed by another runner?)" } satisfies TaskOutcome
+  const claimed = yield* repo
+    .transition(id, "run", { started_at: yield* nowIso, finished_at: null, error: null, runner: runnerId() })
+    .pipe(
+      Effect.map(Option.some),
+      Effect.catchTags({
+        InvalidTransition: () => Effect.succeed(Option.none<TaskRecord>()),
+        TaskNotFound: () => Effect.succeed(Option.none<TaskRecord>())
+      })
+    )
+  if (Option.isNone(claimed))
+    return { _tag: "Skipped", id, reason: "not todo (claimed by another runner?)" } satisfies TaskOutcome
   const task = claimed.value
   const stage = { current: "setup" }
   const say = (message: string) => options.progress(id, stage.current, message)
 
   return yield* attempt(task, options, stage, say).pipe(
-    Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : onFailure(task, options, failureOf(exit.cause, stage.current), Exit.hasInterrupts(exit))),
+    Effect.onExit((exit) =>
+      Exit.isSuccess(exit)
+        ? Effect.void
+        : onFailure(task, options, failureOf(exit.cause, stage.current), Exit.hasInterrupts(exit))
+    ),
     Effect.map((t): TaskOutcome => ({ _tag: "Review", task: t })),
-    Effect.catchCause((cause) => Effect.gen(function*() {
-      const failure = failureOf(cause, stage.current)
-      return { _tag: "Failed", task: Option.getOrUndefined(yield* repo.get(id).pipe(Effect.option)), failure } satisfies TaskOutcome
-    }))
+    Effect.catchCause((cause) =>
+      Effect.gen(function* () {
+        const failure = failureOf(cause, stage.current)
+        return {
+          _tag: "Failed",
+          task: Option.getOrUndefined(yield* repo.get(id).pipe(Effect.option)),
+          failure
+        } satisfies TaskOutcome
+      })
+    )
   )
 })
 
-const attempt = Effect.fnUntraced(function*(task: TaskRecord, options: RunOptions, stage: { current: string }, say: (m: string) => Effect.Effect<void>) {
+const attempt = Effect.fnUntraced(function* (
+  task: TaskRecord,
+  options: RunOptions,
+  stage: { current: string },
+  say: (m: string) => Effect.Effect<void>
+) {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   const git = yield* Git
@@ -84,8 +103,12 @@ const attempt = Effect.fnUntraced(function*(task: TaskRecord, options: RunOption
   const worktrees = yield* git.listWorktrees(task.repo)
   const existing = worktrees.find((w) => w.path === task.worktree_path)
   const reuse = existing !== undefined && (options.dirtyRun || task.attempt > 1)
-  if (existing && !reuse) return yield* setupError(`worktree ${task.worktree_path} already exists (run with --dirty-run to reuse it)`)
-  if (existing && existing.branch !== task.branch) return yield* setupError(`worktree ${task.worktree_path} is on ${existing.branch ?? "a detached HEAD"}, not ${task.branch}`)
+  if (existing && !reuse)
+    return yield* setupError(`worktree ${task.worktree_path} already exists (run with --dirty-run to reuse it)`)
+  if (existing && existing.branch !== task.branch)
+    return yield* setupError(
+      `worktree ${task.worktree_path} is on ${existing.branch ?? "a detached HEAD"}, not ${task.branch}`
+    )
   if (!existing && (yield* fs.exists(task.worktree_path).pipe(Effect.mapError(io)))) {
     return yield* setupError(`${task.worktree_path} exists but is not a worktree of ${task.repo}`)
   }
@@ -97,7 +120,9 @@ const attempt = Effect.fnUntraced(function*(task: TaskRecord, options: RunOption
   } else {
     const branchExists = yield* git.branchExists(task.repo, task.branch)
     if (branchExists && task.attempt === 1 && !options.dirtyRun) {
-      return yield* setupError(`branch ${task.branch} already exists in ${task.repo} (run with --dirty-run to work on it)`)
+      return yield* setupError(
+        `branch ${task.branch} already exists in ${task.repo} (run with --dirty-run to work on it)`
+      )
     }
     yield* git.addWorktree(task.repo, task.worktree_path, task.branch, baseSha, { reuseBranch: branchExists })
     yield* say(`worktree ${task.worktree_path} on ${task.branch} from ${task.base} (${baseSha.slice(0, 12)})`)
@@ -105,78 +130,156 @@ const attempt = Effect.fnUntraced(function*(task: TaskRecord, options: RunOption
   const attemptDir = q.attemptDir(task.id, task.attempt)
   const dirs = { attemptDir, configDir: path.join(attemptDir, "config"), dataDir: path.join(attemptDir, "data") }
   yield* fs.remove(attemptDir, { recursive: true, force: true }).pipe(Effect.mapError(io))
-  yield* Effect.forEach([dirs.configDir, dirs.dataDir], (d) => fs.makeDirectory(d, { recursive: true }), { discard: true }).pipe(Effect.mapError(io))
-  const config = mergeAgentConfig(yield* readTemplate(q.agentConfigTemplate).pipe(Effect.mapError((e) => setupError(e.message))))
-  yield* fs.writeFileString(path.join(dirs.configDir, "opencode.json"), JSON.stringify(config, null, 2) + "\n").pipe(Effect.mapError(io))
+  yield* Effect.forEach([dirs.configDir, dirs.dataDir], (d) => fs.makeDirectory(d, { recursive: true }), {
+    discard: true
+  }).pipe(Effect.mapError(io))
+  const config = mergeAgentConfig(
+    yield* readTemplate(q.agentConfigTemplate).pipe(Effect.mapError((e) => setupError(e.message)))
+  )
+  yield* fs
+    .writeFileString(path.join(dirs.configDir, "opencode.json"), JSON.stringify(config, null, 2) + "\n")
+    .pipe(Effect.mapError(io))
   const user = currentContainerUser()
   yield* handOver(user, [task.worktree_path, attemptDir, yield* git.adminDir(task.worktree_path)])
-  yield* repo.updateRuntime(task.id, {
-    base_sha: baseSha, opencode_attempt_dir: dirs.attemptDir, opencode_config_dir: dirs.configDir, opencode_data_dir: dirs.dataDir
-  }).pipe(Effect.mapError((e) => setupError(e.message)))
+  yield* repo
+    .updateRuntime(task.id, {
+      base_sha: baseSha,
+      opencode_attempt_dir: dirs.attemptDir,
+      opencode_config_dir: dirs.configDir,
+      opencode_data_dir: dirs.dataDir
+    })
+    .pipe(Effect.mapError((e) => setupError(e.message)))
 
   // execute: the container, the server, the session, the prompt
   stage.current = "execute"
-  const prompt = yield* fs.readFileString(task.task_file).pipe(Effect.mapError((e) => new StageError({ stage: "execute", exitCode: 1, stdout: "", stderr: `cannot read the task prompt: ${e.message}` })))
-  const env = { ...(yield* agentEnv), ...(options.serverPassword ? { OPENCODE_SERVER_PASSWORD: options.serverPassword } : {}) }
+  const prompt = yield* fs.readFileString(task.task_file).pipe(
+    Effect.mapError(
+      (e) =>
+        new StageError({
+          stage: "execute",
+          exitCode: 1,
+          stdout: "",
+          stderr: `cannot read the task prompt: ${e.message}`
+        })
+    )
+  )
+  const env = {
+    ...(yield* agentEnv),
+    ...(options.serverPassword ? { OPENCODE_SERVER_PASSWORD: options.serverPassword } : {})
+  }
   const spec = taskContainerSpec({
-    task, image: options.image, user, gitCommonDir: yield* git.commonDir(task.worktree_path), dirs, env,
+    task,
+    image: options.image,
+    user,
+    gitCommonDir: yield* git.commonDir(task.worktree_path),
+    dirs,
+    env,
     ...(options.limits ? { limits: options.limits } : {})
   })
   const started = yield* docker.startContainer(spec)
-  yield* repo.updateRuntime(task.id, { container: started.name, port: started.hostPort }).pipe(Effect.mapError((e) => setupError(e.message)))
+  yield* repo
+    .updateRuntime(task.id, { container: started.name, port: started.hostPort })
+    .pipe(Effect.mapError((e) => setupError(e.message)))
   yield* say(`container ${started.name} (OpenCode on 127.0.0.1:${started.hostPort}, container port ${AGENT_PORT})`)
 
-  return yield* Effect.scoped(Effect.gen(function*() {
-    if (options.follow) yield* Effect.forkScoped(followLogs(task.id, started.name))
-    const server: ServerRef = { baseUrl: `http://127.0.0.1:${started.hostPort}`, ...(options.serverPassword ? { password: options.serverPassword } : {}) }
-    const dies = watchContainer(started.name)
-    const version = yield* Effect.raceFirst(opencode.waitReady(server, options.readyTimeout), dies)
-    yield* say(`OpenCode ${version} ready`)
-    const sessionId = yield* opencode.createSession(server, `taskq ${task.id} (attempt ${task.attempt})`)
-    yield* repo.updateRuntime(task.id, { session_id: sessionId }).pipe(Effect.mapError((e) => setupError(e.message)))
-    yield* say(`session ${sessionId}: prompt sent, waiting for the agent`)
-    yield* Effect.raceFirst(opencode.prompt(server, sessionId, prompt, {
-      idleTimeout: options.idleTimeout, wallTimeout: options.wallTimeout, askPolicy: options.askPolicy
-    }), dies).pipe(
-      // a server that vanished mid-prompt is the container's failure, not the agent's
-      Effect.catchTag("StageError", (e) => e.stage === "agent" && e.exitCode === -1 ? Effect.flatMap(containerDeath(started.name), Effect.fail) : Effect.fail(e)))
-    stage.current = "success"
-    const done = yield* repo.transition(task.id, "ok", { finished_at: yield* nowIso, runner: null }).pipe(
-      Effect.mapError((e) => new StageError({ stage: "success", exitCode: 1, stdout: "", stderr: e.message })))
-    yield* say(`agent finished; ${task.id} is ready for review (taskq review --id ${task.id})`)
-    return done
-  }))
+  return yield* Effect.scoped(
+    Effect.gen(function* () {
+      if (options.follow) yield* Effect.forkScoped(followLogs(task.id, started.name))
+      const server: ServerRef = {
+        baseUrl: `http://127.0.0.1:${started.hostPort}`,
+        ...(options.serverPassword ? { password: options.serverPassword } : {})
+      }
+      const dies = watchContainer(started.name)
+      const version = yield* Effect.raceFirst(opencode.waitReady(server, options.readyTimeout), dies)
+      yield* say(`OpenCode ${version} ready`)
+      const sessionId = yield* opencode.createSession(server, `taskq ${task.id} (attempt ${task.attempt})`)
+      yield* repo.updateRuntime(task.id, { session_id: sessionId }).pipe(Effect.mapError((e) => setupError(e.message)))
+      yield* say(`session ${sessionId}: prompt sent, waiting for the agent`)
+      yield* Effect.raceFirst(
+        opencode.prompt(server, sessionId, prompt, {
+          idleTimeout: options.idleTimeout,
+          wallTimeout: options.wallTimeout,
+          askPolicy: options.askPolicy
+        }),
+        dies
+      ).pipe(
+        // a server that vanished mid-prompt is the container's failure, not the agent's
+        Effect.catchTag("StageError", (e) =>
+          e.stage === "agent" && e.exitCode === -1
+            ? Effect.flatMap(containerDeath(started.name), Effect.fail)
+            : Effect.fail(e)
+        )
+      )
+      stage.current = "success"
+      const done = yield* repo
+        .transition(task.id, "ok", { finished_at: yield* nowIso, runner: null })
+        .pipe(Effect.mapError((e) => new StageError({ stage: "success", exitCode: 1, stdout: "", stderr: e.message })))
+      yield* say(`agent finished; ${task.id} is ready for review (taskq review --id ${task.id})`)
+      return done
+    })
+  )
 })
 
 /** Records the failure and applies the policy. Never fails: each step's own failure is noted instead. */
-const onFailure = (task: TaskRecord, options: RunOptions, failure: Failure, interrupted: boolean) => Effect.gen(function*() {
-  const repo = yield* TaskRepository
-  const errors = yield* ErrorStore
-  const docker = yield* Docker
-  const git = yield* Git
-  const current = yield* repo.get(task.id).pipe(Effect.option)
-  if (Option.isNone(current) || current.value.status !== "in_progress") return
-  const notes: Array<string> = []
-  const note = (what: string) => <A, E>(e: Effect.Effect<A, E>) =>
-    e.pipe(Effect.tapError((err) => Effect.sync(() => notes.push(`${what} failed: ${err instanceof Error ? err.message : String(err)}`))), Effect.option)
-  const now = yield* nowIso
-  yield* errors.write({
-    task_id: task.id, attempt: task.attempt, stage: failure.stage, exit_code: failure.exitCode,
-    stdout: failure.stdout, stderr: failure.stderr, message: failure.message, created_at: now
-  }).pipe(note("writing the error report"))
-  let containerGone = false
-  if (options.cleanupOnFail) {
-    const removed = yield* docker.removeTaskContainers(task.id).pipe(note("removing containers"))
-    containerGone = Option.isSome(removed)
-    const saved = yield* git.snapshot(task.worktree_path, `taskq: work of ${task.id} attempt ${task.attempt} (failed: ${failure.stage})`).pipe(note("saving the worktree's changes"))
-    // the worktree goes only when its changes are safe on the branch
-    if (Option.isSome(saved)) yield* git.removeWorktree(task.repo, task.worktree_path).pipe(note("removing the worktree"))
-  } else if (interrupted) {
-    const containers = yield* docker.listTaskContainers(task.id).pipe(note("listing containers"))
-    if (Option.isSome(containers)) yield* Effect.forEach(containers.value, (c) => docker.stop(c.id).pipe(note(`stopping ${c.name}`)), { discard: true })
-  }
-  yield* repo.transition(task.id, "fail", {
-    error: [summary(failure), ...notes].join("; "), finished_at: now, runner: null, ...(containerGone ? { container: null, port: null } : {})
-  }).pipe(note("recording the failure"))
-  yield* options.progress(task.id, failure.stage, `failed: ${summary(failure)}${notes.length ? ` (${notes.join("; ")})` : ""}`)
-})
+const onFailure = (task: TaskRecord, options: RunOptions, failure: Failure, interrupted: boolean) =>
+  Effect.gen(function* () {
+    const repo = yield* TaskRepository
+    const errors = yield* ErrorStore
+    const docker = yield* Docker
+    const git = yield* Git
+    const current = yield* repo.get(task.id).pipe(Effect.option)
+    if (Option.isNone(current) || current.value.status !== "in_progress") return
+    const notes: Array<string> = []
+    const note =
+      (what: string) =>
+      <A, E>(e: Effect.Effect<A, E>) =>
+        e.pipe(
+          Effect.tapError((err) =>
+            Effect.sync(() => notes.push(`${what} failed: ${err instanceof Error ? err.message : String(err)}`))
+          ),
+          Effect.option
+        )
+    const now = yield* nowIso
+    yield* errors
+      .write({
+        task_id: task.id,
+        attempt: task.attempt,
+        stage: failure.stage,
+        exit_code: failure.exitCode,
+        stdout: failure.stdout,
+        stderr: failure.stderr,
+        message: failure.message,
+        created_at: now
+      })
+      .pipe(note("writing the error report"))
+    let containerGone = false
+    if (options.cleanupOnFail) {
+      const removed = yield* docker.removeTaskContainers(task.id).pipe(note("removing containers"))
+      containerGone = Option.isSome(removed)
+      const saved = yield* git
+        .snapshot(task.worktree_path, `taskq: work of ${task.id} attempt ${task.attempt} (failed: ${failure.stage})`)
+        .pipe(note("saving the worktree's changes"))
+      // the worktree goes only when its changes are safe on the branch
+      if (Option.isSome(saved))
+        yield* git.removeWorktree(task.repo, task.worktree_path).pipe(note("removing the worktree"))
+    } else if (interrupted) {
+      const containers = yield* docker.listTaskContainers(task.id).pipe(note("listing containers"))
+      if (Option.isSome(containers))
+        yield* Effect.forEach(containers.value, (c) => docker.stop(c.id).pipe(note(`stopping ${c.name}`)), {
+          discard: true
+        })
+    }
+    yield* repo
+      .transition(task.id, "fail", {
+        error: [summary(failure), ...notes].join("; "),
+        finished_at: now,
+        runner: null,
+        ...(containerGone ? { container: null, port: null } : {})
+      })
+      .pipe(note("recording the failure"))
+    yield* options.progress(
+      task.id,
+      failure.stage,
+      `failed: ${summary(failure)}${notes.length ? ` (${notes.join("; ")})` : ""}`
+    )
+  })

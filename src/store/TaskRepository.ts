@@ -1,8 +1,6 @@
 /** The task queue: `tasks.jsonl` read and written only through the record Schema and the state machine. */
 import { Config, Context, Effect, FileSystem, Layer, Path, Result } from "effect"
-import {
-  DuplicateTask, InvalidTransition, QueueError, type RecordDecodeError, TaskNotFound
-} from "../core/errors.js"
+import { DuplicateTask, InvalidTransition, QueueError, type RecordDecodeError, TaskNotFound } from "../core/errors.js"
 import type { RuntimeFieldName, RuntimeFields, TaskRecord } from "../core/task.js"
 import { runtimeFieldNames } from "../core/task.js"
 import { nowIso } from "../core/time.js"
@@ -23,87 +21,135 @@ export interface NewTask {
   readonly prompt: string
 }
 
-export class TaskRepository extends Context.Service<TaskRepository, {
-  readonly list: Effect.Effect<ReadonlyArray<TaskRecord>, StoreError>
-  readonly get: (id: string) => Effect.Effect<TaskRecord, StoreError | TaskNotFound>
-  readonly add: (task: NewTask) => Effect.Effect<TaskRecord, StoreError | DuplicateTask>
-  /** Applies a state-machine move (and an optional runtime patch) in one atomic write. */
-  readonly transition: (id: string, move: Move, patch?: RuntimePatch) => Effect.Effect<TaskRecord, StoreError | TaskNotFound | InvalidTransition>
-  /** Changes runtime fields only; the status stays as it is. */
-  readonly updateRuntime: (id: string, patch: RuntimePatch) => Effect.Effect<TaskRecord, StoreError | TaskNotFound>
-  /** Deletes the record (and its markdown with `purge`); refused while the task is in progress. */
-  readonly remove: (id: string, options?: { readonly purge?: boolean }) => Effect.Effect<TaskRecord, StoreError | TaskNotFound | InvalidTransition>
-}>()("taskq/store/TaskRepository") {
+export class TaskRepository extends Context.Service<
+  TaskRepository,
+  {
+    readonly list: Effect.Effect<ReadonlyArray<TaskRecord>, StoreError>
+    readonly get: (id: string) => Effect.Effect<TaskRecord, StoreError | TaskNotFound>
+    readonly add: (task: NewTask) => Effect.Effect<TaskRecord, StoreError | DuplicateTask>
+    /** Applies a state-machine move (and an optional runtime patch) in one atomic write. */
+    readonly transition: (
+      id: string,
+      move: Move,
+      patch?: RuntimePatch
+    ) => Effect.Effect<TaskRecord, StoreError | TaskNotFound | InvalidTransition>
+    /** Changes runtime fields only; the status stays as it is. */
+    readonly updateRuntime: (id: string, patch: RuntimePatch) => Effect.Effect<TaskRecord, StoreError | TaskNotFound>
+    /** Deletes the record (and its markdown with `purge`); refused while the task is in progress. */
+    readonly remove: (
+      id: string,
+      options?: { readonly purge?: boolean }
+    ) => Effect.Effect<TaskRecord, StoreError | TaskNotFound | InvalidTransition>
+  }
+>()("taskq/store/TaskRepository") {
   /** The live repository over the queue at `QueuePaths`; bootstraps the queue layout. */
-  static readonly layer = Layer.effect(TaskRepository, Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
-    const q = yield* QueuePaths
-    const file = q.tasksFile
-    const io = (e: { readonly message: string }) => new QueueError({ path: q.root, reason: e.message })
-    const staleMs = yield* Config.Int("TASKQ_LOCK_STALE_MS").pipe(Config.withDefault(DEFAULT_STALE_MS), Effect.orElseSucceed(() => DEFAULT_STALE_MS))
-
-    yield* Effect.forEach([q.root, q.tasksDir, q.worktreesDir, q.errorsDir, q.opencodeDir],
-      (d) => fs.makeDirectory(d, { recursive: true }), { discard: true }).pipe(Effect.mapError(io))
-    if (!(yield* fs.exists(file).pipe(Effect.mapError(io)))) {
-      // "wx": two processes bootstrapping at once must not truncate each other's first record
-      yield* fs.writeFileString(file, "", { flag: "wx" }).pipe(
-        Effect.catchReason("PlatformError", "AlreadyExists", () => Effect.void), Effect.mapError(io))
-    }
-    const provide = <A, E, R>(e: Effect.Effect<A, E, R>) =>
-      e.pipe(Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
-
-    const read = fs.readFileString(file).pipe(Effect.mapError(io), Effect.flatMap((text) => decodeTasks(file, text)))
-
-    /** Read-modify-write under the lock; `f` returns the new list and a result, or fails and nothing is written. */
-    const modify = <A, E>(f: (records: ReadonlyArray<TaskRecord>, now: string) => Effect.Effect<readonly [ReadonlyArray<TaskRecord>, A], E>) =>
-      Effect.scoped(Effect.gen(function*() {
-        const lock = yield* acquireQueueLock(file, staleMs)
-        yield* provide(removeStaleTemps(file))
-        const records = yield* read
-        const [next, result] = yield* f(records, yield* nowIso)
-        yield* lock.ensureHeld
-        yield* provide(writeFileAtomic(file, encodeTasks(next)))
-        return result
-      }))
-
-    const find = (records: ReadonlyArray<TaskRecord>, id: string) => {
-      const index = records.findIndex((r) => r.id === id)
-      return index < 0 ? Effect.fail(new TaskNotFound({ id })) : Effect.succeed([index, records[index] as TaskRecord] as const)
-    }
-    const replaceAt = (records: ReadonlyArray<TaskRecord>, index: number, r: TaskRecord) =>
-      records.map((x, i) => (i === index ? r : x))
-
-    const updateOne = <E>(id: string, f: (r: TaskRecord, now: string) => Effect.Effect<TaskRecord, E>) =>
-      modify((records, now) => Effect.gen(function*() {
-        const [index, current] = yield* find(records, id)
-        const next = yield* f(current, now)
-        return [replaceAt(records, index, next), next] as const
-      }))
-
-    return TaskRepository.of({
-      list: read,
-      get: (id) => Effect.flatMap(read, (records) => Effect.map(find(records, id), ([, r]) => r)),
-      add: ({ record, prompt }) => modify((records) => Effect.gen(function*() {
-        if (records.some((r) => r.id === record.id)) return yield* new DuplicateTask({ id: record.id })
-        yield* provide(writeFileAtomic(q.taskFile(record.id), prompt))
-        return [[...records, record], record] as const
-      })),
-      transition: (id, move, patch) => updateOne(id, (r, now) => {
-        const moved = applyMove(r, move, now)
-        return Result.isFailure(moved) ? Effect.fail(moved.failure) : Effect.succeed(patch ? applyPatch(moved.success, patch) : moved.success)
-      }),
-      updateRuntime: (id, patch) => updateOne(id, (r, now) => Effect.succeed({ ...applyPatch(r, patch), updated_at: now })),
-      remove: (id, options) => modify((records) => Effect.gen(function*() {
-        const [index, current] = yield* find(records, id)
-        if (current.status === "in_progress") return yield* new InvalidTransition({ id, status: current.status, move: "remove" })
-        return [records.filter((_, i) => i !== index), current] as const
-      })).pipe(
-        // the markdown goes only once the record is gone: a failed write must not orphan the record
-        Effect.tap(() => options?.purge ? fs.remove(q.taskFile(id), { force: true }).pipe(Effect.mapError(io)) : Effect.void)
+  static readonly layer = Layer.effect(
+    TaskRepository,
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+      const q = yield* QueuePaths
+      const file = q.tasksFile
+      const io = (e: { readonly message: string }) => new QueueError({ path: q.root, reason: e.message })
+      const staleMs = yield* Config.Int("TASKQ_LOCK_STALE_MS").pipe(
+        Config.withDefault(DEFAULT_STALE_MS),
+        Effect.orElseSucceed(() => DEFAULT_STALE_MS)
       )
+
+      yield* Effect.forEach(
+        [q.root, q.tasksDir, q.worktreesDir, q.errorsDir, q.opencodeDir],
+        (d) => fs.makeDirectory(d, { recursive: true }),
+        { discard: true }
+      ).pipe(Effect.mapError(io))
+      if (!(yield* fs.exists(file).pipe(Effect.mapError(io)))) {
+        // "wx": two processes bootstrapping at once must not truncate each other's first record
+        yield* fs.writeFileString(file, "", { flag: "wx" }).pipe(
+          Effect.catchReason("PlatformError", "AlreadyExists", () => Effect.void),
+          Effect.mapError(io)
+        )
+      }
+      const provide = <A, E, R>(e: Effect.Effect<A, E, R>) =>
+        e.pipe(Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
+
+      const read = fs.readFileString(file).pipe(
+        Effect.mapError(io),
+        Effect.flatMap((text) => decodeTasks(file, text))
+      )
+
+      /** Read-modify-write under the lock; `f` returns the new list and a result, or fails and nothing is written. */
+      const modify = <A, E>(
+        f: (
+          records: ReadonlyArray<TaskRecord>,
+          now: string
+        ) => Effect.Effect<readonly [ReadonlyArray<TaskRecord>, A], E>
+      ) =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const lock = yield* acquireQueueLock(file, staleMs)
+            yield* provide(removeStaleTemps(file))
+            const records = yield* read
+            const [next, result] = yield* f(records, yield* nowIso)
+            yield* lock.ensureHeld
+            yield* provide(writeFileAtomic(file, encodeTasks(next)))
+            return result
+          })
+        )
+
+      const find = (records: ReadonlyArray<TaskRecord>, id: string) => {
+        const index = records.findIndex((r) => r.id === id)
+        return index < 0
+          ? Effect.fail(new TaskNotFound({ id }))
+          : Effect.succeed([index, records[index] as TaskRecord] as const)
+      }
+      const replaceAt = (records: ReadonlyArray<TaskRecord>, index: number, r: TaskRecord) =>
+        records.map((x, i) => (i === index ? r : x))
+
+      const updateOne = <E>(id: string, f: (r: TaskRecord, now: string) => Effect.Effect<TaskRecord, E>) =>
+        modify((records, now) =>
+          Effect.gen(function* () {
+            const [index, current] = yield* find(records, id)
+            const next = yield* f(current, now)
+            return [replaceAt(records, index, next), next] as const
+          })
+        )
+
+      return TaskRepository.of({
+        list: read,
+        get: (id) => Effect.flatMap(read, (records) => Effect.map(find(records, id), ([, r]) => r)),
+        add: ({ record, prompt }) =>
+          modify((records) =>
+            Effect.gen(function* () {
+              if (records.some((r) => r.id === record.id)) return yield* new DuplicateTask({ id: record.id })
+              yield* provide(writeFileAtomic(q.taskFile(record.id), prompt))
+              return [[...records, record], record] as const
+            })
+          ),
+        transition: (id, move, patch) =>
+          updateOne(id, (r, now) => {
+            const moved = applyMove(r, move, now)
+            return Result.isFailure(moved)
+              ? Effect.fail(moved.failure)
+              : Effect.succeed(patch ? applyPatch(moved.success, patch) : moved.success)
+          }),
+        updateRuntime: (id, patch) =>
+          updateOne(id, (r, now) => Effect.succeed({ ...applyPatch(r, patch), updated_at: now })),
+        remove: (id, options) =>
+          modify((records) =>
+            Effect.gen(function* () {
+              const [index, current] = yield* find(records, id)
+              if (current.status === "in_progress")
+                return yield* new InvalidTransition({ id, status: current.status, move: "remove" })
+              return [records.filter((_, i) => i !== index), current] as const
+            })
+          ).pipe(
+            // the markdown goes only once the record is gone: a failed write must not orphan the record
+            Effect.tap(() =>
+              options?.purge ? fs.remove(q.taskFile(id), { force: true }).pipe(Effect.mapError(io)) : Effect.void
+            )
+          )
+      })
     })
-  }))
+  )
 }
 
 /** Sets or removes runtime fields of a record. */

@@ -6,10 +6,14 @@ import { type TaskRecord, TaskRecordFromJson } from "../core/task.js"
 const decodeLine = Schema.decodeUnknownEffect(TaskRecordFromJson)
 const encodeLine = Schema.encodeSync(TaskRecordFromJson)
 
-const firstLine = (s: string) => s.split("\n").filter((l) => l.trim() !== "").join("; ")
+const firstLine = (s: string) =>
+  s
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .join("; ")
 
 /** Every record of the file, in file order; the first bad line (or a repeated id) is an error naming file:line. */
-export const decodeTasks = Effect.fnUntraced(function*(file: string, text: string) {
+export const decodeTasks = Effect.fnUntraced(function* (file: string, text: string) {
   const records: Array<TaskRecord> = []
   const seen = new Map<string, number>()
   const lines = text.split("\n")
@@ -21,7 +25,11 @@ export const decodeTasks = Effect.fnUntraced(function*(file: string, text: strin
     )
     const first = seen.get(record.id)
     if (first !== undefined) {
-      return yield* new RecordDecodeError({ file, line: i + 1, reason: `duplicate id ${record.id} (first at line ${first})` })
+      return yield* new RecordDecodeError({
+        file,
+        line: i + 1,
+        reason: `duplicate id ${record.id} (first at line ${first})`
+      })
     }
     seen.set(record.id, i + 1)
     records.push(record)

@@ -18,7 +18,10 @@ export interface HeldLock {
 }
 
 /** Holds the lock `<file>.lock` for the enclosing scope. */
-export const acquireQueueLock = (file: string, staleMs: number = DEFAULT_STALE_MS): Effect.Effect<HeldLock, QueueError, Scope.Scope> => {
+export const acquireQueueLock = (
+  file: string,
+  staleMs: number = DEFAULT_STALE_MS
+): Effect.Effect<HeldLock, QueueError, Scope.Scope> => {
   const lockPath = `${file}.lock`
   let compromised: Error | undefined
   return Effect.acquireRelease(
@@ -29,7 +32,9 @@ export const acquireQueueLock = (file: string, staleMs: number = DEFAULT_STALE_M
           realpath: false,
           stale: staleMs,
           retries: RETRIES,
-          onCompromised: (err) => { compromised = err }
+          onCompromised: (err) => {
+            compromised = err
+          }
         }),
       catch: (e) =>
         new QueueError({
@@ -43,7 +48,10 @@ export const acquireQueueLock = (file: string, staleMs: number = DEFAULT_STALE_M
       ensureHeld: Effect.suspend(() =>
         compromised === undefined
           ? Effect.void
-          : Effect.fail(new QueueError({ path: file, reason: `the queue lock was lost while held: ${compromised.message}` })))
+          : Effect.fail(
+              new QueueError({ path: file, reason: `the queue lock was lost while held: ${compromised.message}` })
+            )
+      )
     })
   )
 }

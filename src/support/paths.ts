@@ -39,9 +39,12 @@ export const makeQueueLayout = (path: Path.Path, root: string): QueueLayout => {
 /** The queue root in use, resolved to an absolute path. */
 export class QueuePaths extends Context.Service<QueuePaths, QueueLayout>()("taskq/support/QueuePaths") {
   static readonly layer = (root: string) =>
-    Layer.effect(QueuePaths, Effect.gen(function*() {
-      return QueuePaths.of(makeQueueLayout(yield* Path.Path, root))
-    }))
+    Layer.effect(
+      QueuePaths,
+      Effect.gen(function* () {
+        return QueuePaths.of(makeQueueLayout(yield* Path.Path, root))
+      })
+    )
 }
 
 /** Where the queue lives when neither `--queue-dir` nor `TASKQ_QUEUE_DIR` says otherwise. */

@@ -19,26 +19,31 @@ export interface CommandOptions {
 const text = <E>(s: Stream.Stream<Uint8Array, E>) => s.pipe(Stream.decodeText(), Stream.mkString)
 
 /** Runs `cmd args` to completion; the process is killed if the effect is interrupted. */
-export const runCommand = Effect.fnUntraced(function*(
+export const runCommand = Effect.fnUntraced(function* (
   stage: string,
   cmd: string,
   args: ReadonlyArray<string>,
   options: CommandOptions = {}
 ) {
   const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
-  const result = yield* Effect.scoped(Effect.gen(function*() {
-    const handle = yield* spawner.spawn(ChildProcess.make(cmd, args, {
-      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-      ...(options.env !== undefined ? { env: options.env, extendEnv: true } : {}),
-      stdin: "ignore"
-    }))
-    const [stdout, stderr, code] = yield* Effect.all([text(handle.stdout), text(handle.stderr), handle.exitCode], {
-      concurrency: "unbounded"
+  const result = yield* Effect.scoped(
+    Effect.gen(function* () {
+      const handle = yield* spawner.spawn(
+        ChildProcess.make(cmd, args, {
+          ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+          ...(options.env !== undefined ? { env: options.env, extendEnv: true } : {}),
+          stdin: "ignore"
+        })
+      )
+      const [stdout, stderr, code] = yield* Effect.all([text(handle.stdout), text(handle.stderr), handle.exitCode], {
+        concurrency: "unbounded"
+      })
+      return { stdout, stderr, exitCode: Number(code) }
     })
-    return { stdout, stderr, exitCode: Number(code) }
-  })).pipe(
+  ).pipe(
     Effect.catchTag("PlatformError", (e) =>
-      Effect.fail(new StageError({ stage, exitCode: -1, stdout: "", stderr: `${cmd}: ${e.message}` })))
+      Effect.fail(new StageError({ stage, exitCode: -1, stdout: "", stderr: `${cmd}: ${e.message}` }))
+    )
   )
   if (!(options.okExitCodes ?? [0]).includes(result.exitCode)) return yield* new StageError({ stage, ...result })
   return result

@@ -29,7 +29,9 @@ export const parseTaskFile = (path: string, text: string): Result.Result<TaskFil
   const entries = Object.entries(data)
   const unknown = entries.map(([k]) => k).filter((k) => !(frontmatterKeys as ReadonlyArray<string>).includes(k))
   if (unknown.length > 0) {
-    return fail(`unknown frontmatter key${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (allowed: ${frontmatterKeys.join(", ")})`)
+    return fail(
+      `unknown frontmatter key${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (allowed: ${frontmatterKeys.join(", ")})`
+    )
   }
   const frontmatter: Record<string, string> = {}
   for (const [k, v] of entries) {
@@ -42,13 +44,17 @@ export const parseTaskFile = (path: string, text: string): Result.Result<TaskFil
 }
 
 /** Reads and parses a task file from disk. */
-export const readTaskFile = Effect.fnUntraced(function*(file: string) {
+export const readTaskFile = Effect.fnUntraced(function* (file: string) {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   const abs = path.resolve(file)
-  const text = yield* fs.readFileString(abs).pipe(
-    Effect.mapError((e) => new TaskFileError({ file, reason: e.reason._tag === "NotFound" ? "no such file" : e.message }))
-  )
+  const text = yield* fs
+    .readFileString(abs)
+    .pipe(
+      Effect.mapError(
+        (e) => new TaskFileError({ file, reason: e.reason._tag === "NotFound" ? "no such file" : e.message })
+      )
+    )
   return yield* Result.match(parseTaskFile(file, text), { onFailure: Effect.fail, onSuccess: Effect.succeed })
 })
 

@@ -3,7 +3,11 @@
 /** The uid:gid used when taskq itself runs as root. */
 export const UNPRIVILEGED = { uid: 1000, gid: 1000 } as const
 
-export interface ContainerUser { readonly uid: number; readonly gid: number; readonly hostIsRoot: boolean }
+export interface ContainerUser {
+  readonly uid: number
+  readonly gid: number
+  readonly hostIsRoot: boolean
+}
 
 export const containerUser = (uid: number, gid: number): ContainerUser =>
   uid === 0 ? { ...UNPRIVILEGED, hostIsRoot: true } : { uid, gid, hostIsRoot: false }

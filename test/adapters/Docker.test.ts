@@ -1,5 +1,5 @@
 // The Docker adapter against the real engine.
-import { assert, describe, layer } from "@effect/vitest"
+import { assert, layer } from "@effect/vitest"
 import { Effect, Option, Stream } from "effect"
 import { execFileSync } from "node:child_process"
 import { Docker } from "../../src/adapters/Docker.js"
@@ -21,71 +21,98 @@ const sleeper = (id: string, extra: Partial<Parameters<Docker["Service"]["startC
 })
 
 layer(Docker.layer, { excludeTestServices: true })("Docker (real engine)", (it) => {
-  it.effect("starts a locked-down task container: labels, uid, no caps, no-new-privileges, init, port on 127.0.0.1", () => Effect.gen(function*() {
-    const docker = yield* Docker
-    const id = taskId("start")
-    const started = yield* docker.startContainer(sleeper(id, { pidsLimit: 64, memoryBytes: 256 * 1024 * 1024 }))
-    assert.isAbove(started.hostPort, 0)
-    const state = Option.getOrThrow(yield* docker.inspect(started.name))
-    assert.isTrue(state.running)
-    assert.strictEqual(state.user, "1000:1000")
-    assert.deepStrictEqual(state.capDrop, ["ALL"])
-    assert.deepStrictEqual(state.securityOpt, ["no-new-privileges"])
-    assert.isTrue(state.init)
-    assert.deepStrictEqual(state.ports, [{ containerPort: "4096/tcp", hostIp: "127.0.0.1", hostPort: started.hostPort }])
-    assert.strictEqual(state.labels[TASK_LABEL], id)
-    // inside: not root, the env we gave, and PID 1 is docker's init
-    const inside = execFileSync("docker", ["exec", started.name, "sh", "-c", "id -u; echo $HELLO; cat /proc/1/comm"], { encoding: "utf8" }).trim().split("\n")
-    assert.deepStrictEqual(inside, ["1000", "world", "docker-init"])
-    const host = execFileSync("docker", ["inspect", "-f", "{{.HostConfig.PidsLimit}} {{.HostConfig.Memory}}", started.name], { encoding: "utf8" }).trim()
-    assert.strictEqual(host, `64 ${256 * 1024 * 1024}`)
-    assert.deepStrictEqual(yield* docker.removeTaskContainers(id), [started.name])
-  }))
+  it.effect(
+    "starts a locked-down task container: labels, uid, no caps, no-new-privileges, init, port on 127.0.0.1",
+    () =>
+      Effect.gen(function* () {
+        const docker = yield* Docker
+        const id = taskId("start")
+        const started = yield* docker.startContainer(sleeper(id, { pidsLimit: 64, memoryBytes: 256 * 1024 * 1024 }))
+        assert.isAbove(started.hostPort, 0)
+        const state = Option.getOrThrow(yield* docker.inspect(started.name))
+        assert.isTrue(state.running)
+        assert.strictEqual(state.user, "1000:1000")
+        assert.deepStrictEqual(state.capDrop, ["ALL"])
+        assert.deepStrictEqual(state.securityOpt, ["no-new-privileges"])
+        assert.isTrue(state.init)
+        assert.deepStrictEqual(state.ports, [
+          { containerPort: "4096/tcp", hostIp: "127.0.0.1", hostPort: started.hostPort }
+        ])
+        assert.strictEqual(state.labels[TASK_LABEL], id)
+        // inside: not root, the env we gave, and PID 1 is docker's init
+        const inside = execFileSync(
+          "docker",
+          ["exec", started.name, "sh", "-c", "id -u; echo $HELLO; cat /proc/1/comm"],
+          { encoding: "utf8" }
+        )
+          .trim()
+          .split("\n")
+        assert.deepStrictEqual(inside, ["1000", "world", "docker-init"])
+        const host = execFileSync(
+          "docker",
+          ["inspect", "-f", "{{.HostConfig.PidsLimit}} {{.HostConfig.Memory}}", started.name],
+          { encoding: "utf8" }
+        ).trim()
+        assert.strictEqual(host, `64 ${256 * 1024 * 1024}`)
+        assert.deepStrictEqual(yield* docker.removeTaskContainers(id), [started.name])
+      })
+  )
 
-  it.effect("removes every container labelled with the task id, running or not, idempotently", () => Effect.gen(function*() {
-    const docker = yield* Docker
-    const id = taskId("remove")
-    const a = yield* docker.startContainer(sleeper(id))
-    const b = yield* docker.startContainer(sleeper(id))
-    const other = yield* docker.startContainer(sleeper(taskId("other")))
-    yield* docker.stop(b.name)
-    assert.strictEqual((yield* docker.listTaskContainers(id)).length, 2)
-    assert.sameMembers([...(yield* docker.removeTaskContainers(id))], [a.name, b.name])
-    assert.deepStrictEqual(yield* docker.listTaskContainers(id), [])
-    assert.deepStrictEqual(yield* docker.removeTaskContainers(id), [])
-    assert.isTrue(Option.isSome(yield* docker.inspect(other.name)), "another task's container is left alone")
-    yield* Effect.sync(() => execFileSync("docker", ["rm", "-f", other.name]))
-  }))
+  it.effect("removes every container labelled with the task id, running or not, idempotently", () =>
+    Effect.gen(function* () {
+      const docker = yield* Docker
+      const id = taskId("remove")
+      const a = yield* docker.startContainer(sleeper(id))
+      const b = yield* docker.startContainer(sleeper(id))
+      const other = yield* docker.startContainer(sleeper(taskId("other")))
+      yield* docker.stop(b.name)
+      assert.strictEqual((yield* docker.listTaskContainers(id)).length, 2)
+      assert.sameMembers([...(yield* docker.removeTaskContainers(id))], [a.name, b.name])
+      assert.deepStrictEqual(yield* docker.listTaskContainers(id), [])
+      assert.deepStrictEqual(yield* docker.removeTaskContainers(id), [])
+      assert.isTrue(Option.isSome(yield* docker.inspect(other.name)), "another task's container is left alone")
+      yield* Effect.sync(() => execFileSync("docker", ["rm", "-f", other.name]))
+    })
+  )
 
-  it.effect("streams a container's stdout and stderr lines", () => Effect.gen(function*() {
-    const docker = yield* Docker
-    const id = taskId("logs")
-    const c = yield* docker.startContainer(sleeper(id, { entrypoint: ["sh", "-c"], cmd: ["echo one; echo two >&2; echo three; sleep 1"] }))
-    const lines = yield* docker.logs(c.name).pipe(Stream.runCollect)
-    assert.deepStrictEqual([...lines].sort(), ["one", "three", "two"])
-    yield* docker.removeTaskContainers(id)
-  }))
+  it.effect("streams a container's stdout and stderr lines", () =>
+    Effect.gen(function* () {
+      const docker = yield* Docker
+      const id = taskId("logs")
+      const c = yield* docker.startContainer(
+        sleeper(id, { entrypoint: ["sh", "-c"], cmd: ["echo one; echo two >&2; echo three; sleep 1"] })
+      )
+      const lines = yield* docker.logs(c.name).pipe(Stream.runCollect)
+      assert.deepStrictEqual([...lines].sort(), ["one", "three", "two"])
+      yield* docker.removeTaskContainers(id)
+    })
+  )
 
-  it.effect("a refused container (unknown image) is a StageError of stage container", () => Effect.gen(function*() {
-    const docker = yield* Docker
-    const e = yield* docker.startContainer(sleeper(taskId("bad"), { image: "taskq/no-such-image:never" })).pipe(Effect.flip)
-    assert.strictEqual(e._tag, "StageError")
-    if (e._tag === "StageError") {
-      assert.strictEqual(e.stage, "container")
-      assert.strictEqual(e.exitCode, 404)
-      assert.include(e.stderr, "no-such-image")
-    }
-    assert.isTrue(Option.isNone(yield* docker.inspect("taskq-surely-absent")))
-  }))
+  it.effect("a refused container (unknown image) is a StageError of stage container", () =>
+    Effect.gen(function* () {
+      const docker = yield* Docker
+      const e = yield* docker
+        .startContainer(sleeper(taskId("bad"), { image: "taskq/no-such-image:never" }))
+        .pipe(Effect.flip)
+      assert.strictEqual(e._tag, "StageError")
+      if (e._tag === "StageError") {
+        assert.strictEqual(e.stage, "container")
+        assert.strictEqual(e.exitCode, 404)
+        assert.include(e.stderr, "no-such-image")
+      }
+      assert.isTrue(Option.isNone(yield* docker.inspect("taskq-surely-absent")))
+    })
+  )
 })
 
 layer(Docker.layerAt("/nonexistent/docker.sock"), { excludeTestServices: true })("Docker (no engine)", (it) => {
-  it.effect("says the engine is not reachable, naming the socket", () => Effect.gen(function*() {
-    const e = yield* (yield* Docker).ping.pipe(Effect.flip)
-    assert.strictEqual(e._tag, "DockerUnavailable")
-    assert.match(e.message, /^Docker engine not reachable at unix:\/\/\/nonexistent\/docker\.sock: /)
-    const e2 = yield* (yield* Docker).listTaskContainers("x").pipe(Effect.flip)
-    assert.strictEqual(e2._tag, "DockerUnavailable")
-  }))
+  it.effect("says the engine is not reachable, naming the socket", () =>
+    Effect.gen(function* () {
+      const e = yield* (yield* Docker).ping.pipe(Effect.flip)
+      assert.strictEqual(e._tag, "DockerUnavailable")
+      assert.match(e.message, /^Docker engine not reachable at unix:\/\/\/nonexistent\/docker\.sock: /)
+      const e2 = yield* (yield* Docker).listTaskContainers("x").pipe(Effect.flip)
+      assert.strictEqual(e2._tag, "DockerUnavailable")
+    })
+  )
 })
-

@@ -7,101 +7,123 @@ import { join } from "node:path"
 import { Git, parseWorktrees } from "../../src/adapters/Git.js"
 import { git, makeRepo, tempDir } from "../helpers/fixtures.js"
 
-layer(Git.layer.pipe(Layer.provideMerge(NodeServices.layer)), { excludeTestServices: true })("Git (real repositories)", (it) => {
-  it.effect("adds a worktree on a new branch from a base, and lists it", () => Effect.gen(function*() {
-    const g = yield* Git
-    const repo = makeRepo()
-    const wt = join(tempDir(), "wt")
-    const base = yield* g.resolveCommit(repo, "main")
-    yield* g.addWorktree(repo, wt, "taskq/T-1", "main")
-    assert.strictEqual(git(wt, "rev-parse", "--abbrev-ref", "HEAD"), "taskq/T-1")
-    assert.strictEqual(git(wt, "rev-parse", "HEAD"), base)
-    const listed = (yield* g.listWorktrees(repo)).find((w) => w.path === wt)
-    assert.deepStrictEqual(listed, { path: wt, head: base, branch: "taskq/T-1" })
-    assert.strictEqual(yield* g.commonDir(wt), join(repo, ".git"))
-  }))
+layer(Git.layer.pipe(Layer.provideMerge(NodeServices.layer)), { excludeTestServices: true })(
+  "Git (real repositories)",
+  (it) => {
+    it.effect("adds a worktree on a new branch from a base, and lists it", () =>
+      Effect.gen(function* () {
+        const g = yield* Git
+        const repo = makeRepo()
+        const wt = join(tempDir(), "wt")
+        const base = yield* g.resolveCommit(repo, "main")
+        yield* g.addWorktree(repo, wt, "taskq/T-1", "main")
+        assert.strictEqual(git(wt, "rev-parse", "--abbrev-ref", "HEAD"), "taskq/T-1")
+        assert.strictEqual(git(wt, "rev-parse", "HEAD"), base)
+        const listed = (yield* g.listWorktrees(repo)).find((w) => w.path === wt)
+        assert.deepStrictEqual(listed, { path: wt, head: base, branch: "taskq/T-1" })
+        assert.strictEqual(yield* g.commonDir(wt), join(repo, ".git"))
+      })
+    )
 
-  it.effect("two worktree adds at once in one repository both succeed", () => Effect.gen(function*() {
-    const g = yield* Git
-    const repo = makeRepo()
-    const dir = tempDir()
-    yield* Effect.all([1, 2, 3].map((i) => g.addWorktree(repo, join(dir, `wt${i}`), `b${i}`, "main")), { concurrency: "unbounded" })
-    assert.strictEqual((yield* g.listWorktrees(repo)).length, 4)
-  }))
+    it.effect("two worktree adds at once in one repository both succeed", () =>
+      Effect.gen(function* () {
+        const g = yield* Git
+        const repo = makeRepo()
+        const dir = tempDir()
+        yield* Effect.all(
+          [1, 2, 3].map((i) => g.addWorktree(repo, join(dir, `wt${i}`), `b${i}`, "main")),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual((yield* g.listWorktrees(repo)).length, 4)
+      })
+    )
 
-  it.effect("a branch that exists already is a StageError of stage setup carrying git's stderr", () => Effect.gen(function*() {
-    const g = yield* Git
-    const repo = makeRepo()
-    git(repo, "branch", "taken")
-    const e = yield* g.addWorktree(repo, join(tempDir(), "wt"), "taken", "main").pipe(Effect.flip)
-    assert.strictEqual(e.stage, "setup")
-    assert.strictEqual(e.exitCode, 255)
-    assert.include(e.stderr, "already exists")
-  }))
+    it.effect("a branch that exists already is a StageError of stage setup carrying git's stderr", () =>
+      Effect.gen(function* () {
+        const g = yield* Git
+        const repo = makeRepo()
+        git(repo, "branch", "taken")
+        const e = yield* g.addWorktree(repo, join(tempDir(), "wt"), "taken", "main").pipe(Effect.flip)
+        assert.strictEqual(e.stage, "setup")
+        assert.strictEqual(e.exitCode, 255)
+        assert.include(e.stderr, "already exists")
+      })
+    )
 
-  it.effect("removes a worktree with local changes (forced), idempotently", () => Effect.gen(function*() {
-    const g = yield* Git
-    const repo = makeRepo()
-    const wt = join(tempDir(), "wt")
-    yield* g.addWorktree(repo, wt, "b", "main")
-    writeFileSync(join(wt, "dirty.txt"), "x")
-    yield* g.removeWorktree(repo, wt)
-    assert.isFalse(existsSync(wt))
-    assert.strictEqual((yield* g.listWorktrees(repo)).length, 1)
-    yield* g.removeWorktree(repo, wt)
-  }))
+    it.effect("removes a worktree with local changes (forced), idempotently", () =>
+      Effect.gen(function* () {
+        const g = yield* Git
+        const repo = makeRepo()
+        const wt = join(tempDir(), "wt")
+        yield* g.addWorktree(repo, wt, "b", "main")
+        writeFileSync(join(wt, "dirty.txt"), "x")
+        yield* g.removeWorktree(repo, wt)
+        assert.isFalse(existsSync(wt))
+        assert.strictEqual((yield* g.listWorktrees(repo)).length, 1)
+        yield* g.removeWorktree(repo, wt)
+      })
+    )
 
-  it.effect("deleteBranch refuses commits not on base unless forced; a missing branch is fine", () => Effect.gen(function*() {
-    const g = yield* Git
-    const repo = makeRepo()
-    const wt = join(tempDir(), "wt")
-    yield* g.addWorktree(repo, wt, "work", "main")
-    writeFileSync(join(wt, "new.txt"), "x")
-    git(wt, "add", ".")
-    git(wt, "commit", "-q", "-m", "work")
-    yield* g.removeWorktree(repo, wt)
-    const e = yield* g.deleteBranch(repo, "work", "main").pipe(Effect.flip)
-    assert.include(e.stderr, "branch work has 1 commit not on main")
-    assert.strictEqual(git(repo, "branch", "--list", "work"), "work")
-    assert.isTrue(yield* g.deleteBranch(repo, "work", "main", { force: true }))
-    assert.strictEqual(git(repo, "branch", "--list", "work"), "")
-    assert.isFalse(yield* g.deleteBranch(repo, "work", "main"))
-    git(repo, "branch", "merged")
-    assert.isTrue(yield* g.deleteBranch(repo, "merged", "main"))
-  }))
+    it.effect("deleteBranch refuses commits not on base unless forced; a missing branch is fine", () =>
+      Effect.gen(function* () {
+        const g = yield* Git
+        const repo = makeRepo()
+        const wt = join(tempDir(), "wt")
+        yield* g.addWorktree(repo, wt, "work", "main")
+        writeFileSync(join(wt, "new.txt"), "x")
+        git(wt, "add", ".")
+        git(wt, "commit", "-q", "-m", "work")
+        yield* g.removeWorktree(repo, wt)
+        const e = yield* g.deleteBranch(repo, "work", "main").pipe(Effect.flip)
+        assert.include(e.stderr, "branch work has 1 commit not on main")
+        assert.strictEqual(git(repo, "branch", "--list", "work"), "work")
+        assert.isTrue(yield* g.deleteBranch(repo, "work", "main", { force: true }))
+        assert.strictEqual(git(repo, "branch", "--list", "work"), "")
+        assert.isFalse(yield* g.deleteBranch(repo, "work", "main"))
+        git(repo, "branch", "merged")
+        assert.isTrue(yield* g.deleteBranch(repo, "merged", "main"))
+      })
+    )
 
-  it.effect("diff shows modified and untracked files against the base and leaves the index alone", () => Effect.gen(function*() {
-    const g = yield* Git
-    const repo = makeRepo()
-    const wt = join(tempDir(), "wt")
-    yield* g.addWorktree(repo, wt, "d", "main")
-    writeFileSync(join(wt, "README.md"), "changed\n")
-    writeFileSync(join(wt, "new.txt"), "brand new\n")
-    const before = git(wt, "status", "--porcelain")
-    const diff = yield* g.diff(wt, "main")
-    assert.include(diff, "+changed")
-    assert.include(diff, "+++ b/new.txt")
-    assert.include(diff, "+brand new")
-    assert.strictEqual(git(wt, "status", "--porcelain"), before)
-  }))
+    it.effect("diff shows modified and untracked files against the base and leaves the index alone", () =>
+      Effect.gen(function* () {
+        const g = yield* Git
+        const repo = makeRepo()
+        const wt = join(tempDir(), "wt")
+        yield* g.addWorktree(repo, wt, "d", "main")
+        writeFileSync(join(wt, "README.md"), "changed\n")
+        writeFileSync(join(wt, "new.txt"), "brand new\n")
+        const before = git(wt, "status", "--porcelain")
+        const diff = yield* g.diff(wt, "main")
+        assert.include(diff, "+changed")
+        assert.include(diff, "+++ b/new.txt")
+        assert.include(diff, "+brand new")
+        assert.strictEqual(git(wt, "status", "--porcelain"), before)
+      })
+    )
 
-  it.effect("repoRoot and currentBase refuse what is not a usable repository", () => Effect.gen(function*() {
-    const g = yield* Git
-    assert.include((yield* g.repoRoot(tempDir()).pipe(Effect.flip)).message, "is not a git repository")
-    const empty = tempDir()
-    git(empty, "init", "-q")
-    assert.include((yield* g.currentBase(empty).pipe(Effect.flip)).message, "has no commits yet")
-  }))
-})
+    it.effect("repoRoot and currentBase refuse what is not a usable repository", () =>
+      Effect.gen(function* () {
+        const g = yield* Git
+        assert.include((yield* g.repoRoot(tempDir()).pipe(Effect.flip)).message, "is not a git repository")
+        const empty = tempDir()
+        git(empty, "init", "-q")
+        assert.include((yield* g.currentBase(empty).pipe(Effect.flip)).message, "has no commits yet")
+      })
+    )
+  }
+)
 
 describe("parseWorktrees", () => {
   layer(Layer.empty)((it) => {
-    it.effect("reads porcelain output, detached heads included", () => Effect.sync(() => {
-      const text = "worktree /r\nHEAD abc\nbranch refs/heads/main\n\nworktree /w\nHEAD def\ndetached\n"
-      assert.deepStrictEqual(parseWorktrees(text), [
-        { path: "/r", head: "abc", branch: "main" },
-        { path: "/w", head: "def", branch: undefined }
-      ])
-    }))
+    it.effect("reads porcelain output, detached heads included", () =>
+      Effect.sync(() => {
+        const text = "worktree /r\nHEAD abc\nbranch refs/heads/main\n\nworktree /w\nHEAD def\ndetached\n"
+        assert.deepStrictEqual(parseWorktrees(text), [
+          { path: "/r", head: "abc", branch: "main" },
+          { path: "/w", head: "def", branch: undefined }
+        ])
+      })
+    )
   })
 })

@@ -13,9 +13,25 @@ describe("taskq build-image", () => {
       assert.match(r.stdout, new RegExp(`^built ${tag} in [\\d.]+ s\\n$`))
       assert.match(r.stderr, /Step \d+\/\d+ : FROM \$\{BASE_IMAGE\}/)
       assert.include(r.stderr, `opencode-linux-x64-${OPENCODE_VERSION}.tgz`)
-      const version = execFileSync("docker", ["run", "--rm", "--user", "1000:1000", "--entrypoint", "opencode", tag, "--version"], { encoding: "utf8" }).trim()
+      const version = execFileSync(
+        "docker",
+        ["run", "--rm", "--user", "1000:1000", "--entrypoint", "opencode", tag, "--version"],
+        { encoding: "utf8" }
+      ).trim()
       assert.strictEqual(version, OPENCODE_VERSION)
-      const tools = execFileSync("docker", ["run", "--rm", "--entrypoint", "sh", tag, "-c", "command -v git; command -v rg; echo $OPENCODE_DISABLE_AUTOUPDATE $OPENCODE_DISABLE_MODELS_FETCH $HOME"], { encoding: "utf8" })
+      const tools = execFileSync(
+        "docker",
+        [
+          "run",
+          "--rm",
+          "--entrypoint",
+          "sh",
+          tag,
+          "-c",
+          "command -v git; command -v rg; echo $OPENCODE_DISABLE_AUTOUPDATE $OPENCODE_DISABLE_MODELS_FETCH $HOME"
+        ],
+        { encoding: "utf8" }
+      )
       assert.include(tools, "/usr/bin/git")
       assert.include(tools, "/usr/bin/rg")
       assert.include(tools, "1 1 /home/agent")
@@ -27,6 +43,9 @@ describe("taskq build-image", () => {
   it("says so in one line when the engine is not reachable", async () => {
     const r = await runTaskq(["build-image", "--no-pull"], { env: { DOCKER_HOST: "unix:///nonexistent.sock" } })
     assert.strictEqual(r.code, 1)
-    assert.strictEqual(r.stderr, "taskq: Docker engine not reachable at unix:///nonexistent.sock: connect ENOENT /nonexistent.sock\n")
+    assert.strictEqual(
+      r.stderr,
+      "taskq: Docker engine not reachable at unix:///nonexistent.sock: connect ENOENT /nonexistent.sock\n"
+    )
   })
 })

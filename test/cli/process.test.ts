@@ -59,17 +59,25 @@ describe("taskq as a child process", () => {
     const envQueue = join(dir, "from-env")
     await runTaskq(["add", "--id", "E", "--repo", repo, "--task", "x"], { env: { TASKQ_QUEUE_DIR: envQueue } })
     const viaEnv = await runTaskq(["status", "--json"], { env: { TASKQ_QUEUE_DIR: envQueue } })
-    assert.deepStrictEqual(JSON.parse(viaEnv.stdout).map((t: { id: string }) => t.id), ["E"])
-    const viaFlag = await runTaskq(["status", "--json", "--queue-dir", join(dir, "other")], { env: { TASKQ_QUEUE_DIR: envQueue } })
+    assert.deepStrictEqual(
+      JSON.parse(viaEnv.stdout).map((t: { id: string }) => t.id),
+      ["E"]
+    )
+    const viaFlag = await runTaskq(["status", "--json", "--queue-dir", join(dir, "other")], {
+      env: { TASKQ_QUEUE_DIR: envQueue }
+    })
     assert.deepStrictEqual(JSON.parse(viaFlag.stdout), [])
   })
 
   live("the default queue is ./queue in the current directory", async () => {
     const repo = makeRepo()
     const cwd = tempDir()
-    const r = await runTaskq(["add", "--id", "C", "--repo", repo, "--task", "x"], { cwd, env: { TASKQ_QUEUE_DIR: undefined } })
+    const r = await runTaskq(["add", "--id", "C", "--repo", repo, "--task", "x"], {
+      cwd,
+      env: { TASKQ_QUEUE_DIR: undefined }
+    })
     assert.strictEqual(r.code, 0, r.stderr)
-    assert.include(readFileSync(join(cwd, "queue", "tasks.jsonl"), "utf8"), "\"id\":\"C\"")
+    assert.include(readFileSync(join(cwd, "queue", "tasks.jsonl"), "utf8"), '"id":"C"')
   })
 
   live("status: a table, one task in full, JSON, and an unknown id", async () => {
@@ -87,7 +95,11 @@ describe("taskq as a child process", () => {
     assert.include(one.stdout, "status: todo\n")
     const json = JSON.parse((await runTaskq(["status", "--id", "T-2", "--json", "--queue-dir", queue])).stdout)
     assert.strictEqual(json.branch, "taskq/T-2")
-    assert.deepInclude(await runTaskq(["status", "--id", "nope", "--queue-dir", queue]), { code: 1, stdout: "", stderr: "taskq: no task with id nope\n" })
+    assert.deepInclude(await runTaskq(["status", "--id", "nope", "--queue-dir", queue]), {
+      code: 1,
+      stdout: "",
+      stderr: "taskq: no task with id nope\n"
+    })
   })
 
   live("done, cancel, retry, reject and remove move tasks through the state machine", async () => {
@@ -95,19 +107,25 @@ describe("taskq as a child process", () => {
     const queue = join(tempDir(), "queue")
     const q = (...args: ReadonlyArray<string>) => runTaskq([...args, "--queue-dir", queue])
     await q("add", "--id", "T-1", "--repo", repo, "--task", "x")
-    assert.deepInclude(await q("done", "--id", "T-1"), { code: 1, stderr: "taskq: task T-1 is todo: \"done\" is not allowed from todo\n" })
+    assert.deepInclude(await q("done", "--id", "T-1"), {
+      code: 1,
+      stderr: 'taskq: task T-1 is todo: "done" is not allowed from todo\n'
+    })
     assert.deepInclude(await q("retry", "--id", "T-1"), { code: 1 })
     assert.deepInclude(await q("cancel", "--id", "T-1"), { code: 0, stdout: "T-1: todo -> cancelled\n" })
     assert.deepInclude(await q("cancel", "--id", "T-1"), { code: 1 })
     // a task the pipeline failed: retry -> todo with the next attempt
     const file = join(queue, "tasks.jsonl")
-    writeFileSync(file, readFileSync(file, "utf8").replace("\"status\":\"cancelled\"", "\"status\":\"failed\",\"error\":\"boom\",\"port\":5"))
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8").replace('"status":"cancelled"', '"status":"failed","error":"boom","port":5')
+    )
     assert.deepInclude(await q("retry", "--id", "T-1"), { code: 0, stdout: "T-1: failed -> todo (attempt 2)\n" })
     const retried = JSON.parse((await q("status", "--id", "T-1", "--json")).stdout)
     assert.deepInclude(retried, { status: "todo", attempt: 2 })
     assert.notProperty(retried, "error")
     assert.notProperty(retried, "port")
-    writeFileSync(file, readFileSync(file, "utf8").replace("\"status\":\"todo\"", "\"status\":\"review\""))
+    writeFileSync(file, readFileSync(file, "utf8").replace('"status":"todo"', '"status":"review"'))
     assert.deepInclude(await q("reject", "--id", "T-1"), { code: 0, stdout: "T-1: review -> failed\n" })
     assert.deepInclude(await q("remove", "--id", "T-1"), { code: 0, stdout: "removed T-1\n" })
     assert.deepInclude(await q("remove", "--id", "T-1"), { code: 1, stderr: "taskq: no task with id T-1\n" })
@@ -121,10 +139,18 @@ describe("taskq as a child process", () => {
     const file = join(queue, "tasks.jsonl")
     const broken = readFileSync(file, "utf8") + "{oops\n"
     writeFileSync(file, broken)
-    for (const args of [["status"], ["add", "--id", "T-2", "--repo", repo, "--task", "y"], ["cancel", "--id", "T-1"], ["remove", "--id", "T-1"]]) {
+    for (const args of [
+      ["status"],
+      ["add", "--id", "T-2", "--repo", repo, "--task", "y"],
+      ["cancel", "--id", "T-1"],
+      ["remove", "--id", "T-1"]
+    ]) {
       const r = await runTaskq([...args, "--queue-dir", queue])
       assert.strictEqual(r.code, 1, args.join(" "))
-      assert.match(r.stderr, new RegExp(`^taskq: ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:2: not a valid task record`))
+      assert.match(
+        r.stderr,
+        new RegExp(`^taskq: ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:2: not a valid task record`)
+      )
       assert.strictEqual(r.stderr.trim().split("\n").length, 1)
     }
     assert.strictEqual(readFileSync(file, "utf8"), broken)

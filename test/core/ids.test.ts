@@ -20,7 +20,7 @@ describe("task ids", () => {
     assert.include(reason(".hidden"), "starts with a dot")
     assert.include(reason("A".repeat(65)), "65 characters")
     assert.include(reason(""), "empty")
-    assert.include(reason("a b"), "\" \"")
+    assert.include(reason("a b"), '" "')
     assert.include(reason("é"), "not allowed")
   })
   it("normalizes file stems", () => {

@@ -18,9 +18,20 @@ const allowed: Record<string, TaskStatus> = {
 }
 
 const record = (status: TaskStatus): TaskRecord => ({
-  id: "T-001", repo: "/r", base: "main", branch: "taskq/T-001", worktree_path: "/w", status, attempt: 1,
-  created_at: "2026-01-01T00:00:00.000Z", updated_at: "2026-01-01T00:00:00.000Z", task_file: "/q/tasks/T-001.md",
-  container: "task-T-001-x", port: 4242, session_id: "ses_1", error: "boom"
+  id: "T-001",
+  repo: "/r",
+  base: "main",
+  branch: "taskq/T-001",
+  worktree_path: "/w",
+  status,
+  attempt: 1,
+  created_at: "2026-01-01T00:00:00.000Z",
+  updated_at: "2026-01-01T00:00:00.000Z",
+  task_file: "/q/tasks/T-001.md",
+  container: "task-T-001-x",
+  port: 4242,
+  session_id: "ses_1",
+  error: "boom"
 })
 
 describe("transition table", () => {

@@ -19,7 +19,11 @@ export const ensureWorkerImage = (): void => {
 export const bridgeAddress = (): string => {
   const docker0 = networkInterfaces().docker0?.find((a) => a.family === "IPv4")
   if (docker0) return docker0.address
-  return execFileSync("docker", ["network", "inspect", "bridge", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}"], { encoding: "utf8" }).trim() || "172.17.0.1"
+  return (
+    execFileSync("docker", ["network", "inspect", "bridge", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}"], {
+      encoding: "utf8"
+    }).trim() || "172.17.0.1"
+  )
 }
 
 /** The scripted model, listening on the bridge so containers can call it. */
@@ -43,4 +47,5 @@ export const mockModelConfig = (port: number) => ({
 })
 
 /** A prompt whose model replies follow `steps` (see scriptedModel.ts). */
-export const scripted = (text: string, steps: ReadonlyArray<object>): string => `${text}\nMOCK_SCRIPT: ${JSON.stringify(steps)}\n`
+export const scripted = (text: string, steps: ReadonlyArray<object>): string =>
+  `${text}\nMOCK_SCRIPT: ${JSON.stringify(steps)}\n`

@@ -21,7 +21,9 @@ export const scratch = (modelPort: number): Scratch => {
   writeFileSync(join(queue, "opencode.json"), JSON.stringify(mockModelConfig(modelPort)))
   const ids: Array<string> = []
   return {
-    repo, queue, ids,
+    repo,
+    queue,
+    ids,
     taskq: (...args) => {
       if (args[0] === "add") {
         const i = args.indexOf("--id")
@@ -30,7 +32,9 @@ export const scratch = (modelPort: number): Scratch => {
       return runTaskq(args, { env: { TASKQ_QUEUE_DIR: queue, TASKQ_IDLE_TIMEOUT: "60", TASKQ_TIMEOUT: "180" } })
     },
     record: (id) => {
-      const line = readFileSync(join(queue, "tasks.jsonl"), "utf8").split("\n").find((l) => l.includes(`"id":"${id}"`))
+      const line = readFileSync(join(queue, "tasks.jsonl"), "utf8")
+        .split("\n")
+        .find((l) => l.includes(`"id":"${id}"`))
       if (!line) throw new Error(`no record ${id}`)
       return JSON.parse(line)
     }
@@ -39,14 +43,19 @@ export const scratch = (modelPort: number): Scratch => {
 
 /** Names of the containers labelled with this task id (running or not). */
 export const containersOf = (id: string): ReadonlyArray<string> =>
-  execFileSync("docker", ["ps", "-a", "--filter", `label=taskq.task=${id}`, "--format", "{{.Names}}"], { encoding: "utf8" }).split("\n").filter(Boolean)
+  execFileSync("docker", ["ps", "-a", "--filter", `label=taskq.task=${id}`, "--format", "{{.Names}}"], {
+    encoding: "utf8"
+  })
+    .split("\n")
+    .filter(Boolean)
 
 export const isRunning = (name: string): boolean =>
   execFileSync("docker", ["inspect", "-f", "{{.State.Running}}", name], { encoding: "utf8" }).trim() === "true"
 
 /** Removes every container of these tasks (test teardown). */
 export const removeContainers = (ids: ReadonlyArray<string>) => {
-  for (const id of ids) for (const name of containersOf(id)) execFileSync("docker", ["rm", "-f", name], { stdio: "ignore" })
+  for (const id of ids)
+    for (const name of containersOf(id)) execFileSync("docker", ["rm", "-f", name], { stdio: "ignore" })
 }
 
 /** A unique task id for this run, so parallel test files never share containers. */

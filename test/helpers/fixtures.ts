@@ -12,7 +12,13 @@ export const git = (cwd: string, ...args: ReadonlyArray<string>): string =>
   execFileSync("git", ["-c", "safe.directory=*", ...args], {
     cwd,
     encoding: "utf8",
-    env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" }
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "t",
+      GIT_AUTHOR_EMAIL: "t@example.com",
+      GIT_COMMITTER_NAME: "t",
+      GIT_COMMITTER_EMAIL: "t@example.com"
+    }
   }).trim()
 
 /** A fresh repository on branch `main` with one commit. */
@@ -25,10 +31,18 @@ export const makeRepo = (dir = tempDir("taskq-repo-")): string => {
   return dir
 }
 
-export interface CliResult { readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly stdout: string; readonly stderr: string }
+export interface CliResult {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
 
 /** Runs `taskq args` as a child process and collects its output. */
-export const runTaskq = (args: ReadonlyArray<string>, options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> =>
+export const runTaskq = (
+  args: ReadonlyArray<string>,
+  options: { cwd?: string; env?: Record<string, string | undefined> } = {}
+): Promise<CliResult> =>
   new Promise((done, fail) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd ?? process.cwd(),
@@ -37,8 +51,12 @@ export const runTaskq = (args: ReadonlyArray<string>, options: { cwd?: string; e
     })
     let stdout = ""
     let stderr = ""
-    child.stdout.on("data", (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on("data", (d: Buffer) => { stderr += d.toString() })
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString()
+    })
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString()
+    })
     child.on("error", fail)
     child.on("close", (code, signal) => done({ code, signal, stdout, stderr }))
   })

@@ -13,7 +13,15 @@ export const storeAt = (root: string) =>
   )
 
 export const sampleRecord = (id: string, root: string, patch: Partial<TaskRecord> = {}): TaskRecord => ({
-  id, repo: "/repo", base: "main", branch: `taskq/${id}`, worktree_path: `${root}/worktrees/${id}`, status: "todo",
-  attempt: 1, created_at: "2026-01-01T00:00:00.000Z", updated_at: "2026-01-01T00:00:00.000Z",
-  task_file: `${root}/tasks/${id}.md`, ...patch
+  id,
+  repo: "/repo",
+  base: "main",
+  branch: `taskq/${id}`,
+  worktree_path: `${root}/worktrees/${id}`,
+  status: "todo",
+  attempt: 1,
+  created_at: "2026-01-01T00:00:00.000Z",
+  updated_at: "2026-01-01T00:00:00.000Z",
+  task_file: `${root}/tasks/${id}.md`,
+  ...patch
 })

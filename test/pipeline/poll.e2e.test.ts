@@ -36,23 +36,46 @@ describe("taskq run --poll", () => {
     const sc = scratch(model.port)
     made.push(sc)
     const poller = spawn(process.execPath, [BIN, "run", "--poll", "1", "--max-parallel", "2"], {
-      env: { ...process.env, TASKQ_QUEUE_DIR: sc.queue, TASKQ_IDLE_TIMEOUT: "120" }, stdio: ["ignore", "pipe", "pipe"]
+      env: { ...process.env, TASKQ_QUEUE_DIR: sc.queue, TASKQ_IDLE_TIMEOUT: "120" },
+      stdio: ["ignore", "pipe", "pipe"]
     })
     let stdout = ""
     let stderr = ""
-    poller.stdout.on("data", (d: Buffer) => { stdout += d.toString() })
-    poller.stderr.on("data", (d: Buffer) => { stderr += d.toString() })
-    const exited = new Promise<{ code: number | null; signal: string | null }>((r) => poller.on("close", (code, signal) => r({ code, signal })))
+    poller.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString()
+    })
+    poller.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString()
+    })
+    const exited = new Promise<{ code: number | null; signal: string | null }>((r) =>
+      poller.on("close", (code, signal) => r({ code, signal }))
+    )
     await new Promise((r) => setTimeout(r, 1500))
 
     const quick = uid("pollq")
-    assert.strictEqual((await sc.taskq("add", "--id", quick, "--repo", sc.repo, "--task", scripted("Quick", [{ tool: "write", args: { filePath: "q.txt", content: "q\n" } }, { text: "ok" }]))).code, 0)
+    assert.strictEqual(
+      (
+        await sc.taskq(
+          "add",
+          "--id",
+          quick,
+          "--repo",
+          sc.repo,
+          "--task",
+          scripted("Quick", [{ tool: "write", args: { filePath: "q.txt", content: "q\n" } }, { text: "ok" }])
+        )
+      ).code,
+      0
+    )
     await until(`${quick} in review`, () => sc.record(quick).status === "review")
     assert.include(stdout, `${quick}: review`)
 
     const slow = uid("polls")
     await sc.taskq("add", "--id", slow, "--repo", sc.repo, "--task", scripted("Hang", [{ hang: true }]))
-    await until(`${slow}'s prompt in flight`, () => { const r = sc.record(slow); return r.status === "in_progress" && typeof r.session_id === "string" })
+    await until(`${slow}'s prompt in flight`, () => {
+      const r = sc.record(slow)
+      return r.status === "in_progress" && typeof r.session_id === "string"
+    })
     const container = sc.record(slow).container as string
     assert.isTrue(isRunning(container))
 
@@ -71,7 +94,10 @@ describe("taskq run --poll", () => {
     // the finished task is untouched, and nothing is left in progress
     assert.strictEqual(sc.record(quick).status, "review")
     assert.isTrue(isRunning(sc.record(quick).container as string))
-    const statuses = readFileSync(join(sc.queue, "tasks.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l).status)
+    const statuses = readFileSync(join(sc.queue, "tasks.jsonl"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).status)
     assert.notInclude(statuses, "in_progress")
   }, 240_000)
 
@@ -80,7 +106,10 @@ describe("taskq run --poll", () => {
     made.push(sc)
     const id = uid("orphan")
     await sc.taskq("add", "--id", id, "--repo", sc.repo, "--task", scripted("Hang", [{ hang: true }]))
-    const runner = spawn(process.execPath, [BIN, "run"], { env: { ...process.env, TASKQ_QUEUE_DIR: sc.queue, TASKQ_IDLE_TIMEOUT: "120" }, stdio: "ignore" })
+    const runner = spawn(process.execPath, [BIN, "run"], {
+      env: { ...process.env, TASKQ_QUEUE_DIR: sc.queue, TASKQ_IDLE_TIMEOUT: "120" },
+      stdio: "ignore"
+    })
     const gone = new Promise((r) => runner.on("close", r))
     await until(`${id}'s prompt in flight`, () => typeof sc.record(id).session_id === "string")
     runner.kill("SIGKILL")
@@ -91,12 +120,18 @@ describe("taskq run --poll", () => {
 
     const next = await sc.taskq("run")
     assert.strictEqual(next.code, 1)
-    assert.include(next.stdout, `${id}: failed at runner: its runner (${stuck.runner}) stopped without recording an outcome`)
+    assert.include(
+      next.stdout,
+      `${id}: failed at runner: its runner (${stuck.runner}) stopped without recording an outcome`
+    )
     const r = sc.record(id)
     assert.strictEqual(r.status, "failed")
     assert.notProperty(r, "runner")
     assert.isFalse(isRunning(stuck.container as string), "its container is stopped")
-    assert.deepInclude(JSON.parse(readFileSync(join(sc.queue, "errors", `${id}.json`), "utf8")), { stage: "runner", exit_code: 137 })
+    assert.deepInclude(JSON.parse(readFileSync(join(sc.queue, "errors", `${id}.json`), "utf8")), {
+      stage: "runner",
+      exit_code: 137
+    })
     assert.deepInclude(await sc.taskq("retry", "--id", id), { code: 0 })
   }, 240_000)
 })

@@ -11,7 +11,11 @@ import type { ScriptedModel } from "../support/scriptedModel.js"
 
 let model: ScriptedModel
 const all: Array<Scratch> = []
-const fresh = () => { const s = scratch(model.port); all.push(s); return s }
+const fresh = () => {
+  const s = scratch(model.port)
+  all.push(s)
+  return s
+}
 const write = (file: string, content: string) => ({ tool: "write", args: { filePath: file, content } })
 
 beforeAll(async () => {
@@ -27,7 +31,20 @@ describe("taskq run, review, cleanup (real runtime)", () => {
   it("happy path: add -> run -> review with a live session -> done -> cleanup, twice", async () => {
     const s = fresh()
     const id = uid("happy")
-    assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", scripted("Create hello.txt", [write("hello.txt", "hello\n"), { text: "Created hello.txt." }]))).code, 0)
+    assert.strictEqual(
+      (
+        await s.taskq(
+          "add",
+          "--id",
+          id,
+          "--repo",
+          s.repo,
+          "--task",
+          scripted("Create hello.txt", [write("hello.txt", "hello\n"), { text: "Created hello.txt." }])
+        )
+      ).code,
+      0
+    )
     const notYet = await s.taskq("review", "--id", id)
     assert.deepInclude(notYet, { code: 1 })
     assert.include(notYet.stderr, "it is todo, not review")
@@ -46,8 +63,16 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     assert.strictEqual(git(wt, "rev-parse", "--abbrev-ref", "HEAD"), `taskq/${id}`)
     assert.strictEqual(r.base_sha, git(s.repo, "rev-parse", "main"))
     // the session is readable from the server the container keeps up
-    const messages = await (await fetch(`http://127.0.0.1:${r.port}/session/${r.session_id}/message`)).json() as Array<{ parts: Array<{ type: string; text?: string }> }>
-    assert.include(messages.flatMap((m) => m.parts).map((p) => p.text ?? "").join(" "), "Created hello.txt.")
+    const messages = (await (
+      await fetch(`http://127.0.0.1:${r.port}/session/${r.session_id}/message`)
+    ).json()) as Array<{ parts: Array<{ type: string; text?: string }> }>
+    assert.include(
+      messages
+        .flatMap((m) => m.parts)
+        .map((p) => p.text ?? "")
+        .join(" "),
+      "Created hello.txt."
+    )
     // review, without a terminal: says how to open the session
     const review = await s.taskq("review", "--id", id)
     assert.strictEqual(review.code, 0, review.stderr)
@@ -56,8 +81,17 @@ describe("taskq run, review, cleanup (real runtime)", () => {
 
     // at a terminal: the container's own OpenCode attaches its TUI to the session (tmux plays the person)
     const pane = `taskq-review-${id}`
-    execFileSync("tmux", ["new-session", "-d", "-s", pane, "-x", "160", "-y", "45",
-      `TASKQ_QUEUE_DIR=${s.queue} ${process.execPath} ${BIN} review --id ${id}; sleep 60`])
+    execFileSync("tmux", [
+      "new-session",
+      "-d",
+      "-s",
+      pane,
+      "-x",
+      "160",
+      "-y",
+      "45",
+      `TASKQ_QUEUE_DIR=${s.queue} ${process.execPath} ${BIN} review --id ${id}; sleep 60`
+    ])
     try {
       let screen = ""
       for (let i = 0; i < 60 && !screen.includes("Created hello.txt."); i++) {
@@ -72,8 +106,12 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     // with OpenChamber installed, it is launched against the task's server with the attempt's dirs
     const chamberDir = tempDir()
     const chamber = join(chamberDir, "openchamber")
-    writeFileSync(chamber, `#!/bin/sh\nenv | grep -E '^(OPENCODE_|TASKQ_)' | sort > ${chamberDir}/env.txt\n`, { mode: 0o755 })
-    const launched = await runTaskq(["review", "--id", id], { env: { TASKQ_QUEUE_DIR: s.queue, TASKQ_OPENCHAMBER: chamber } })
+    writeFileSync(chamber, `#!/bin/sh\nenv | grep -E '^(OPENCODE_|TASKQ_)' | sort > ${chamberDir}/env.txt\n`, {
+      mode: 0o755
+    })
+    const launched = await runTaskq(["review", "--id", id], {
+      env: { TASKQ_QUEUE_DIR: s.queue, TASKQ_OPENCHAMBER: chamber }
+    })
     assert.strictEqual(launched.code, 0, launched.stderr)
     const env = readFileSync(join(chamberDir, "env.txt"), "utf8")
     assert.include(env, `OPENCODE_HOST=http://127.0.0.1:${r.port}\n`)
@@ -100,7 +138,15 @@ describe("taskq run, review, cleanup (real runtime)", () => {
   it("a model error fails the task with a report; container and worktree kept; retry runs attempt 2 in fresh state", async () => {
     const s = fresh()
     const id = uid("fail")
-    await s.taskq("add", "--id", id, "--repo", s.repo, "--task", scripted("Fail", [{ httpError: 400, message: "scripted provider failure" }]))
+    await s.taskq(
+      "add",
+      "--id",
+      id,
+      "--repo",
+      s.repo,
+      "--task",
+      scripted("Fail", [{ httpError: 400, message: "scripted provider failure" }])
+    )
     const run = await s.taskq("run", "--id", id)
     assert.strictEqual(run.code, 1)
     assert.include(run.stdout, `${id}: failed at agent`)
@@ -121,7 +167,10 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     const marker = join(attempt1, "config", "opencode.json")
     const before = readFileSync(marker, "utf8")
     assert.strictEqual((await s.taskq("retry", "--id", id)).code, 0)
-    writeFileSync(join(s.queue, "tasks", `${id}.md`), scripted("Now succeed", [write("fixed.txt", "ok\n"), { text: "fixed" }]))
+    writeFileSync(
+      join(s.queue, "tasks", `${id}.md`),
+      scripted("Now succeed", [write("fixed.txt", "ok\n"), { text: "fixed" }])
+    )
     const rerun = await s.taskq("run")
     assert.strictEqual(rerun.code, 0, rerun.stderr + rerun.stdout)
     const r2 = s.record(id)
@@ -136,10 +185,18 @@ describe("taskq run, review, cleanup (real runtime)", () => {
   it("a container that dies fails the task at stage container; --cleanup-on-fail removes it and the worktree, keeping the work", async () => {
     const s = fresh()
     const id = uid("dies")
-    await s.taskq("add", "--id", id, "--repo", s.repo, "--task", scripted("Die", [
-      write("partial.txt", "partial work\n"),
-      { tool: "bash", args: { command: "kill -9 $PPID", description: "kill the server" } }
-    ]))
+    await s.taskq(
+      "add",
+      "--id",
+      id,
+      "--repo",
+      s.repo,
+      "--task",
+      scripted("Die", [
+        write("partial.txt", "partial work\n"),
+        { tool: "bash", args: { command: "kill -9 $PPID", description: "kill the server" } }
+      ])
+    )
     const run = await s.taskq("run", "--cleanup-on-fail")
     assert.strictEqual(run.code, 1)
     const r = s.record(id)
@@ -156,7 +213,15 @@ describe("taskq run, review, cleanup (real runtime)", () => {
   it("two runners at once: the task is claimed once, the other runner skips it", async () => {
     const s = fresh()
     const id = uid("claim")
-    await s.taskq("add", "--id", id, "--repo", s.repo, "--task", scripted("Once", [write("once.txt", "1\n"), { text: "ok" }]))
+    await s.taskq(
+      "add",
+      "--id",
+      id,
+      "--repo",
+      s.repo,
+      "--task",
+      scripted("Once", [write("once.txt", "1\n"), { text: "ok" }])
+    )
     const [a, b] = await Promise.all([s.taskq("run"), s.taskq("run")])
     assert.strictEqual(a.code, 0, a.stderr)
     assert.strictEqual(b.code, 0, b.stderr)
@@ -184,12 +249,39 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     const s = fresh()
     const ids = [uid("par"), uid("par"), uid("par")]
     for (const id of ids) {
-      await s.taskq("add", "--id", id, "--repo", s.repo, "--task", scripted(`Task ${id}`, [write(`${id}.txt`, `${id}\n`), { text: "done", delayMs: 2000 }]))
+      await s.taskq(
+        "add",
+        "--id",
+        id,
+        "--repo",
+        s.repo,
+        "--task",
+        scripted(`Task ${id}`, [write(`${id}.txt`, `${id}\n`), { text: "done", delayMs: 2000 }])
+      )
     }
-    const run = await s.taskq("run", "--max-parallel", "3", "--memory-mb", "768", "--cpus", "1.5", "--pids-limit", "512")
+    const run = await s.taskq(
+      "run",
+      "--max-parallel",
+      "3",
+      "--memory-mb",
+      "768",
+      "--cpus",
+      "1.5",
+      "--pids-limit",
+      "512"
+    )
     assert.strictEqual(run.code, 0, run.stderr)
     const records = ids.map((id) => s.record(id))
-    const limits = execFileSync("docker", ["inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}", records[0]?.container as string], { encoding: "utf8" }).trim()
+    const limits = execFileSync(
+      "docker",
+      [
+        "inspect",
+        "-f",
+        "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}",
+        records[0]?.container as string
+      ],
+      { encoding: "utf8" }
+    ).trim()
     assert.strictEqual(limits, `${768 * 1024 * 1024} 1500000000 512`)
     for (const r of records) assert.strictEqual(r.status, "review")
     assert.strictEqual(new Set(records.map((r) => r.container)).size, 3)
@@ -203,11 +295,23 @@ describe("taskq run, review, cleanup (real runtime)", () => {
   it("an existing worktree: refused without --dirty-run, reused with it (stale containers removed), --follow streaming", async () => {
     const s = fresh()
     const id = uid("dirty")
-    await s.taskq("add", "--id", id, "--repo", s.repo, "--task", scripted("Continue", [write("second.txt", "2\n"), { text: "ok" }]))
+    await s.taskq(
+      "add",
+      "--id",
+      id,
+      "--repo",
+      s.repo,
+      "--task",
+      scripted("Continue", [write("second.txt", "2\n"), { text: "ok" }])
+    )
     const wt = s.record(id).worktree_path as string
     git(s.repo, "worktree", "add", "-q", "-b", `taskq/${id}`, wt, "main")
     writeFileSync(join(wt, "first.txt"), "1\n")
-    execFileSync("docker", ["run", "-d", "--name", `stale-${id}`, "--label", `taskq.task=${id}`, "local/debian:bookworm", "sleep", "300"], { stdio: "ignore" })
+    execFileSync(
+      "docker",
+      ["run", "-d", "--name", `stale-${id}`, "--label", `taskq.task=${id}`, "local/debian:bookworm", "sleep", "300"],
+      { stdio: "ignore" }
+    )
     const refused = await s.taskq("run", "--id", id)
     assert.strictEqual(refused.code, 1)
     assert.include(refused.stdout, "already exists (run with --dirty-run to reuse it)")
@@ -217,7 +321,10 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     // --follow: the container's output (OpenCode's own log) on stderr, each line prefixed by the task id
     const followed = run.stderr.split("\n").filter((l) => l.startsWith(`[${id}] `))
     assert.isAbove(followed.length, 3, run.stderr)
-    assert.isTrue(followed.some((l) => l.includes("opencode server listening")), run.stderr.slice(0, 2000))
+    assert.isTrue(
+      followed.some((l) => l.includes("opencode server listening")),
+      run.stderr.slice(0, 2000)
+    )
     assert.strictEqual(s.record(id).status, "review")
     assert.isTrue(existsSync(join(wt, "first.txt")))
     assert.isTrue(existsSync(join(wt, "second.txt")))

@@ -18,20 +18,49 @@ import { QueuePaths } from "../../src/support/paths.js"
 import { tempDir } from "../helpers/fixtures.js"
 
 const options: RunOptions = {
-  image: "test", cleanupOnFail: false, dirtyRun: false, follow: false, readyTimeout: "5 seconds",
-  idleTimeout: "5 seconds", wallTimeout: "10 seconds", askPolicy: "deny", progress: silentProgress
+  image: "test",
+  cleanupOnFail: false,
+  dirtyRun: false,
+  follow: false,
+  readyTimeout: "5 seconds",
+  idleTimeout: "5 seconds",
+  wallTimeout: "10 seconds",
+  askPolicy: "deny",
+  progress: silentProgress
 }
 
 /** A real store in a temp queue, fake runtime adapters, and one todo task T-1. */
-const world = (fakes: { git?: Partial<Git["Service"]>; docker?: Partial<Docker["Service"]>; opencode?: Partial<OpenCode["Service"]> }, calls: Array<string>) => {
+const world = (
+  fakes: {
+    git?: Partial<Git["Service"]>
+    docker?: Partial<Docker["Service"]>
+    opencode?: Partial<OpenCode["Service"]>
+  },
+  calls: Array<string>
+) => {
   const root = join(tempDir(), "queue")
   const store = Layer.mergeAll(TaskRepository.layer, ErrorStore.layer).pipe(Layer.provideMerge(QueuePaths.layer(root)))
-  const layer = Layer.mergeAll(store, Git.layerTest(fakes.git), Docker.layerTest(calls, fakes.docker), OpenCode.layerTest(fakes.opencode)).pipe(
-    Layer.provideMerge(NodeServices.layer))
-  const seed = Effect.gen(function*() {
+  const layer = Layer.mergeAll(
+    store,
+    Git.layerTest(fakes.git),
+    Docker.layerTest(calls, fakes.docker),
+    OpenCode.layerTest(fakes.opencode)
+  ).pipe(Layer.provideMerge(NodeServices.layer))
+  const seed = Effect.gen(function* () {
     const now = new Date().toISOString()
     yield* (yield* TaskRepository).add({
-      record: { id: "T-1", repo: join(root, "repo"), base: "main", branch: "taskq/T-1", worktree_path: join(root, "worktrees", "T-1"), status: "todo", attempt: 1, created_at: now, updated_at: now, task_file: join(root, "tasks", "T-1.md") },
+      record: {
+        id: "T-1",
+        repo: join(root, "repo"),
+        base: "main",
+        branch: "taskq/T-1",
+        worktree_path: join(root, "worktrees", "T-1"),
+        status: "todo",
+        attempt: 1,
+        created_at: now,
+        updated_at: now,
+        task_file: join(root, "tasks", "T-1.md")
+      },
       prompt: "do it\n"
     })
   })
@@ -41,29 +70,38 @@ const world = (fakes: { git?: Partial<Git["Service"]>; docker?: Partial<Docker["
 const report = (root: string) => JSON.parse(readFileSync(join(root, "errors", "T-1.json"), "utf8"))
 
 /** A fake method that opens `gate` and then never returns: the stage blocks until interrupted. */
-const blockAt = (gate: Deferred.Deferred<void>) => () => Deferred.succeed(gate, undefined).pipe(Effect.andThen(Effect.never))
+const blockAt = (gate: Deferred.Deferred<void>) => () =>
+  Deferred.succeed(gate, undefined).pipe(Effect.andThen(Effect.never))
 
 /** Seeds T-1, runs it until a fake opens `gate`, interrupts it, and returns the record afterwards. */
-const runAndInterrupt = (w: ReturnType<typeof world>, gate: Deferred.Deferred<void>) => Effect.gen(function*() {
-  yield* w.seed
-  const fiber = yield* Effect.forkChild(runTask("T-1", options))
-  yield* Deferred.await(gate)
-  yield* Fiber.interrupt(fiber)
-  return yield* (yield* TaskRepository).get("T-1")
-})
+const runAndInterrupt = (w: ReturnType<typeof world>, gate: Deferred.Deferred<void>) =>
+  Effect.gen(function* () {
+    yield* w.seed
+    const fiber = yield* Effect.forkChild(runTask("T-1", options))
+    yield* Deferred.await(gate)
+    yield* Fiber.interrupt(fiber)
+    return yield* (yield* TaskRepository).get("T-1")
+  })
 
 describe("runTask with fake adapters", () => {
   it.live("success: review with container, port, session and attempt dirs recorded", () => {
     const calls: Array<string> = []
     const w = world({}, calls)
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       yield* w.seed
       const outcome = yield* runTask("T-1", options)
       assert.strictEqual(outcome._tag, "Review")
       const r = yield* (yield* TaskRepository).get("T-1")
-      assert.deepInclude(r, { status: "review", port: 40000, session_id: "ses_test", opencode_config_dir: join(w.root, "opencode", "T-1", "attempt-1", "config") })
+      assert.deepInclude(r, {
+        status: "review",
+        port: 40000,
+        session_id: "ses_test",
+        opencode_config_dir: join(w.root, "opencode", "T-1", "attempt-1", "config")
+      })
       assert.match(r.container ?? "", /^task-T-1-/)
-      const config = JSON.parse(readFileSync(join(w.root, "opencode", "T-1", "attempt-1", "config", "opencode.json"), "utf8"))
+      const config = JSON.parse(
+        readFileSync(join(w.root, "opencode", "T-1", "attempt-1", "config", "opencode.json"), "utf8")
+      )
       assert.deepStrictEqual(config.permission, { "*": "allow", question: "deny" })
       assert.strictEqual(config.autoupdate, false)
     }).pipe(Effect.provide(w.layer))
@@ -71,7 +109,7 @@ describe("runTask with fake adapters", () => {
 
   it.live("a task that is not todo is skipped, untouched", () => {
     const w = world({}, [])
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       yield* w.seed
       yield* (yield* TaskRepository).transition("T-1", "cancel")
       const outcome = yield* runTask("T-1", options)
@@ -82,66 +120,96 @@ describe("runTask with fake adapters", () => {
   })
 
   // each stage blocks until the test interrupts it; the finalizer must record the failure and stop containers
-  const blockers: ReadonlyArray<readonly [string, string, (gate: Deferred.Deferred<void>) => Parameters<typeof world>[0], boolean]> = [
+  const blockers: ReadonlyArray<
+    readonly [string, string, (gate: Deferred.Deferred<void>) => Parameters<typeof world>[0], boolean]
+  > = [
     ["setup (worktree)", "setup", (gate) => ({ git: { addWorktree: blockAt(gate) } }), false],
     ["execute (container start)", "execute", (gate) => ({ docker: { startContainer: blockAt(gate) } }), false],
     ["execute (server readiness)", "execute", (gate) => ({ opencode: { waitReady: blockAt(gate) } }), true],
     ["execute (agent working)", "execute", (gate) => ({ opencode: { prompt: blockAt(gate) } }), true]
   ]
   for (const [name, stage, fakes, hasContainer] of blockers) {
-    it.live(`interrupted during ${name}: failed, report with exit 130, containers stopped, nothing left in progress`, () => {
-      const calls: Array<string> = []
-      return Effect.gen(function*() {
-        const gate = yield* Deferred.make<void>()
-        const w = world(fakes(gate), calls)
-        yield* Effect.gen(function*() {
-          const r = yield* runAndInterrupt(w, gate)
-          assert.strictEqual(r.status, "failed")
-          assert.include(r.error ?? "", `interrupted during ${stage}`)
-          assert.deepInclude(report(w.root), { stage, exit_code: 130, stderr: "interrupted" })
-          const container = calls.find((c) => c.startsWith("start "))?.slice(6)
-          assert.strictEqual(container !== undefined, hasContainer)
-          if (container) assert.include(calls, `stop ${container}`)
-          assert.notInclude(calls.join(" "), "remove ", "preserved by default")
-        }).pipe(Effect.provide(w.layer))
-      })
-    })
+    it.live(
+      `interrupted during ${name}: failed, report with exit 130, containers stopped, nothing left in progress`,
+      () => {
+        const calls: Array<string> = []
+        return Effect.gen(function* () {
+          const gate = yield* Deferred.make<void>()
+          const w = world(fakes(gate), calls)
+          yield* Effect.gen(function* () {
+            const r = yield* runAndInterrupt(w, gate)
+            assert.strictEqual(r.status, "failed")
+            assert.include(r.error ?? "", `interrupted during ${stage}`)
+            assert.deepInclude(report(w.root), { stage, exit_code: 130, stderr: "interrupted" })
+            const container = calls.find((c) => c.startsWith("start "))?.slice(6)
+            assert.strictEqual(container !== undefined, hasContainer)
+            if (container) assert.include(calls, `stop ${container}`)
+            assert.notInclude(calls.join(" "), "remove ", "preserved by default")
+          }).pipe(Effect.provide(w.layer))
+        })
+      }
+    )
   }
 
   it.live("a failing stage with --cleanup-on-fail: containers removed, work snapshotted, worktree removed", () => {
     const calls: Array<string> = []
-    const w = world({
-      opencode: { prompt: () => Effect.fail(new StageError({ stage: "agent", exitCode: 500, stdout: "partial", stderr: "model exploded" })) },
-      git: {
-        snapshot: (wt) => Effect.sync(() => { calls.push(`snapshot ${wt}`); return "abc" }),
-        removeWorktree: (_repo, wt) => Effect.sync(() => { calls.push(`remove-worktree ${wt}`) })
-      }
-    }, calls)
-    return Effect.gen(function*() {
+    const w = world(
+      {
+        opencode: {
+          prompt: () =>
+            Effect.fail(new StageError({ stage: "agent", exitCode: 500, stdout: "partial", stderr: "model exploded" }))
+        },
+        git: {
+          snapshot: (wt) =>
+            Effect.sync(() => {
+              calls.push(`snapshot ${wt}`)
+              return "abc"
+            }),
+          removeWorktree: (_repo, wt) =>
+            Effect.sync(() => {
+              calls.push(`remove-worktree ${wt}`)
+            })
+        }
+      },
+      calls
+    )
+    return Effect.gen(function* () {
       yield* w.seed
       const outcome = yield* runTask("T-1", { ...options, cleanupOnFail: true })
       assert.strictEqual(outcome._tag, "Failed")
       const r = yield* (yield* TaskRepository).get("T-1")
       assert.strictEqual(r.status, "failed")
       assert.notProperty(r, "container")
-      assert.deepInclude(report(w.root), { stage: "agent", exit_code: 500, stdout: "partial", stderr: "model exploded" })
+      assert.deepInclude(report(w.root), {
+        stage: "agent",
+        exit_code: 500,
+        stdout: "partial",
+        stderr: "model exploded"
+      })
       const wt = join(w.root, "worktrees", "T-1")
       assert.includeMembers(calls, [`snapshot ${wt}`, `remove-worktree ${wt}`])
       assert.isTrue(calls.some((c) => c.startsWith("remove task-T-1-")))
-      assert.isBelow(calls.indexOf(`snapshot ${wt}`), calls.indexOf(`remove-worktree ${wt}`), "the work is saved before the worktree goes")
+      assert.isBelow(
+        calls.indexOf(`snapshot ${wt}`),
+        calls.indexOf(`remove-worktree ${wt}`),
+        "the work is saved before the worktree goes"
+      )
     }).pipe(Effect.provide(w.layer))
   })
 
   it.live("when the finalizer's own steps fail, the task still ends failed and says what could not be done", () => {
     const calls: Array<string> = []
     const unreachable = new DockerUnavailable({ endpoint: "unix:///x.sock", reason: "gone" })
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       const gate = yield* Deferred.make<void>()
-      const w = world({
-        opencode: { prompt: blockAt(gate) },
-        docker: { listTaskContainers: () => Effect.fail(unreachable) }
-      }, calls)
-      yield* Effect.gen(function*() {
+      const w = world(
+        {
+          opencode: { prompt: blockAt(gate) },
+          docker: { listTaskContainers: () => Effect.fail(unreachable) }
+        },
+        calls
+      )
+      yield* Effect.gen(function* () {
         const r = yield* runAndInterrupt(w, gate)
         assert.strictEqual(r.status, "failed")
         assert.include(r.error ?? "", "listing containers failed: Docker engine not reachable at unix:///x.sock: gone")

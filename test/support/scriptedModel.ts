@@ -29,8 +29,17 @@ export interface RecordedRequest {
   readonly at: number
 }
 
-interface ChatMessage { readonly role: string; readonly content?: unknown; readonly tool_calls?: unknown }
-interface ChatRequest { readonly messages?: ReadonlyArray<ChatMessage>; readonly tools?: ReadonlyArray<unknown>; readonly stream?: boolean; readonly model?: string }
+interface ChatMessage {
+  readonly role: string
+  readonly content?: unknown
+  readonly tool_calls?: unknown
+}
+interface ChatRequest {
+  readonly messages?: ReadonlyArray<ChatMessage>
+  readonly tools?: ReadonlyArray<unknown>
+  readonly stream?: boolean
+  readonly model?: string
+}
 
 export interface ScriptedModel {
   readonly url: string
@@ -42,9 +51,11 @@ export interface ScriptedModel {
 }
 
 const textOf = (content: unknown): string =>
-  typeof content === "string" ? content
-    : Array.isArray(content) ? content.map((p) => (typeof p === "object" && p !== null && "text" in p ? String(p.text) : "")).join("\n")
-    : ""
+  typeof content === "string"
+    ? content
+    : Array.isArray(content)
+      ? content.map((p) => (typeof p === "object" && p !== null && "text" in p ? String(p.text) : "")).join("\n")
+      : ""
 
 export const findScript = (messages: ReadonlyArray<ChatMessage>): ReadonlyArray<Step> | undefined => {
   for (const m of messages) {
@@ -57,12 +68,15 @@ export const findScript = (messages: ReadonlyArray<ChatMessage>): ReadonlyArray<
 
 const stepIndex = (messages: ReadonlyArray<ChatMessage>): number => {
   let lastUser = -1
-  messages.forEach((m, i) => { if (m.role === "user") lastUser = i })
+  messages.forEach((m, i) => {
+    if (m.role === "user") lastUser = i
+  })
   return messages.slice(lastUser + 1).filter((m) => m.role === "assistant").length
 }
 
 const isTitleRequest = (req: ChatRequest): boolean =>
-  !req.tools || req.tools.length === 0 ||
+  !req.tools ||
+  req.tools.length === 0 ||
   (req.messages ?? []).some((m) => m.role === "system" && textOf(m.content).includes("title generator"))
 
 const workingDirectory = (messages: ReadonlyArray<ChatMessage>): string =>
@@ -72,7 +86,9 @@ const readBody = (req: IncomingMessage): Promise<string> =>
   new Promise((done, fail) => {
     let data = ""
     req.setEncoding("utf8")
-    req.on("data", (c: string) => { data += c })
+    req.on("data", (c: string) => {
+      data += c
+    })
     req.on("end", () => done(data))
     req.on("error", fail)
   })
@@ -81,7 +97,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 let counter = 0
 
 const chunk = (model: string, delta: object, finish: string | null = null) => ({
-  id: `chatcmpl-${++counter}`, object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model,
+  id: `chatcmpl-${++counter}`,
+  object: "chat.completion.chunk",
+  created: Math.floor(Date.now() / 1000),
+  model,
   choices: [{ index: 0, delta, finish_reason: finish }]
 })
 
@@ -93,28 +112,54 @@ const streamStep = (res: ServerResponse, model: string, step: ReplyStep) => {
   if ("tool" in step) {
     const args = JSON.stringify(step.args)
     const id = `call_${++counter}`
-    send(chunk(model, { tool_calls: [{ index: 0, id, type: "function", function: { name: step.tool, arguments: "" } }] }))
+    send(
+      chunk(model, { tool_calls: [{ index: 0, id, type: "function", function: { name: step.tool, arguments: "" } }] })
+    )
     const half = Math.ceil(args.length / 2)
-    for (const part of [args.slice(0, half), args.slice(half)]) send(chunk(model, { tool_calls: [{ index: 0, function: { arguments: part } }] }))
+    for (const part of [args.slice(0, half), args.slice(half)])
+      send(chunk(model, { tool_calls: [{ index: 0, function: { arguments: part } }] }))
     send(chunk(model, {}, "tool_calls"))
   } else {
     for (const word of step.text.split(/(?<= )/)) send(chunk(model, { content: word }))
     send(chunk(model, {}, "stop"))
   }
-  send({ id: `chatcmpl-${++counter}`, object: "chat.completion.chunk", created: 0, model, choices: [], usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 } })
+  send({
+    id: `chatcmpl-${++counter}`,
+    object: "chat.completion.chunk",
+    created: 0,
+    model,
+    choices: [],
+    usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 }
+  })
   res.end("data: [DONE]\n\n")
 }
 
 const completion = (res: ServerResponse, model: string, step: ReplyStep) => {
-  const message = "tool" in step
-    ? { role: "assistant", content: null, tool_calls: [{ id: `call_${++counter}`, type: "function", function: { name: step.tool, arguments: JSON.stringify(step.args) } }] }
-    : { role: "assistant", content: step.text }
+  const message =
+    "tool" in step
+      ? {
+          role: "assistant",
+          content: null,
+          tool_calls: [
+            {
+              id: `call_${++counter}`,
+              type: "function",
+              function: { name: step.tool, arguments: JSON.stringify(step.args) }
+            }
+          ]
+        }
+      : { role: "assistant", content: step.text }
   res.writeHead(200, { "content-type": "application/json" })
-  res.end(JSON.stringify({
-    id: `chatcmpl-${++counter}`, object: "chat.completion", created: 0, model,
-    choices: [{ index: 0, message, finish_reason: "tool" in step ? "tool_calls" : "stop" }],
-    usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 }
-  }))
+  res.end(
+    JSON.stringify({
+      id: `chatcmpl-${++counter}`,
+      object: "chat.completion",
+      created: 0,
+      model,
+      choices: [{ index: 0, message, finish_reason: "tool" in step ? "tool_calls" : "stop" }],
+      usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 }
+    })
+  )
 }
 
 /** Starts the server on `host:port` (port 0: a free one). */
@@ -125,13 +170,24 @@ export const startScriptedModel = async (options: { host?: string; port?: number
     const raw = await readBody(req)
     const path = (req.url ?? "/").split("?")[0] ?? "/"
     let body: unknown = raw
-    try { body = raw ? JSON.parse(raw) : undefined } catch { /* keep the raw text */ }
-    if (!path.startsWith("/_")) requests.push({ method: req.method ?? "", path, headers: req.headers, body, at: Date.now() })
+    try {
+      body = raw ? JSON.parse(raw) : undefined
+    } catch {
+      /* keep the raw text */
+    }
+    if (!path.startsWith("/_"))
+      requests.push({ method: req.method ?? "", path, headers: req.headers, body, at: Date.now() })
 
-    if (path === "/_requests") return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(requests))
-    if (path === "/_reset") { requests.length = 0; return void res.writeHead(204).end() }
+    if (path === "/_requests")
+      return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(requests))
+    if (path === "/_reset") {
+      requests.length = 0
+      return void res.writeHead(204).end()
+    }
     if (path === "/v1/models") {
-      return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ object: "list", data: [{ id: "mock-model", object: "model" }] }))
+      return void res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ object: "list", data: [{ id: "mock-model", object: "model" }] }))
     }
     if (path !== "/v1/chat/completions" || req.method !== "POST") return void res.writeHead(404).end()
 
@@ -143,18 +199,33 @@ export const startScriptedModel = async (options: { host?: string; port?: number
     if (isTitleRequest(chat)) return reply({ text: "Mock session title" })
 
     let script: ReadonlyArray<Step> | undefined
-    try { script = findScript(messages) } catch (e) {
-      return void res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: `bad MOCK_SCRIPT: ${String(e)}` } }))
+    try {
+      script = findScript(messages)
+    } catch (e) {
+      return void res
+        .writeHead(400, { "content-type": "application/json" })
+        .end(JSON.stringify({ error: { message: `bad MOCK_SCRIPT: ${String(e)}` } }))
     }
     const steps: ReadonlyArray<Step> = script ?? [
-      { tool: "write", args: { filePath: `${workingDirectory(messages)}/mock-output.txt`, content: "written by the scripted model\n" } },
+      {
+        tool: "write",
+        args: { filePath: `${workingDirectory(messages)}/mock-output.txt`, content: "written by the scripted model\n" }
+      },
       { text: "Done: wrote mock-output.txt." }
     ]
     const step = steps[stepIndex(messages)] ?? { text: "done" }
     if (step.delayMs) await sleep(step.delayMs)
     if ("httpError" in step) {
       res.writeHead(step.httpError, { "content-type": "application/json" })
-      return void res.end(JSON.stringify({ error: { message: step.message ?? `scripted error ${step.httpError}`, type: "scripted_error", code: step.httpError } }))
+      return void res.end(
+        JSON.stringify({
+          error: {
+            message: step.message ?? `scripted error ${step.httpError}`,
+            type: "scripted_error",
+            code: step.httpError
+          }
+        })
+      )
     }
     if ("hang" in step) {
       // a turn that never ends: headers and a first empty delta, then silence until the client goes
@@ -176,11 +247,13 @@ export const startScriptedModel = async (options: { host?: string; port?: number
     url: `http://${host}:${address.port}`,
     port: address.port,
     requests,
-    agentCalls: () => requests.filter((r) => r.path === "/v1/chat/completions" && !isTitleRequest((r.body ?? {}) as ChatRequest)),
-    close: () => new Promise<void>((done) => {
-      for (const res of hanging) res.destroy()
-      server.closeAllConnections()
-      server.close(() => done())
-    })
+    agentCalls: () =>
+      requests.filter((r) => r.path === "/v1/chat/completions" && !isTitleRequest((r.body ?? {}) as ChatRequest)),
+    close: () =>
+      new Promise<void>((done) => {
+        for (const res of hanging) res.destroy()
+        server.closeAllConnections()
+        server.close(() => done())
+      })
   }
 }

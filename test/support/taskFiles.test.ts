@@ -11,7 +11,9 @@ const failure = (text: string) => {
 
 describe("task files", () => {
   it("reads every frontmatter key and the body", () => {
-    const r = Result.getOrThrow(parse("---\nid: T-1\nrepo: ../r\nbase: main\nbranch: b\nworktree_path: /w\n---\nDo it.\n"))
+    const r = Result.getOrThrow(
+      parse("---\nid: T-1\nrepo: ../r\nbase: main\nbranch: b\nworktree_path: /w\n---\nDo it.\n")
+    )
     assert.deepStrictEqual(r.frontmatter, { id: "T-1", repo: "../r", base: "main", branch: "b", worktree_path: "/w" })
     assert.strictEqual(r.body.trim(), "Do it.")
   })
@@ -26,7 +28,10 @@ describe("task files", () => {
     assert.strictEqual(r.body.trim(), "")
   })
   it("names unknown keys", () => {
-    assert.strictEqual(failure("---\nid: a\nprompt: x\nmodel: y\n---\nbody"), "t.md: unknown frontmatter keys prompt, model (allowed: id, repo, base, branch, worktree_path)")
+    assert.strictEqual(
+      failure("---\nid: a\nprompt: x\nmodel: y\n---\nbody"),
+      "t.md: unknown frontmatter keys prompt, model (allowed: id, repo, base, branch, worktree_path)"
+    )
   })
   it("refuses non-string values, empty values and broken YAML", () => {
     assert.include(failure("---\nid: 42\n---\nbody"), "frontmatter key id must be a string")
@@ -44,7 +49,13 @@ describe("task files", () => {
 
 describe("environment allow-list", () => {
   it("passes only allow-listed, set variables", () => {
-    const env = { ANTHROPIC_API_KEY: "k", HOME: "/root", AWS_SECRET_ACCESS_KEY: "s", OPENAI_API_KEY: undefined, PATH: "/bin" }
+    const env = {
+      ANTHROPIC_API_KEY: "k",
+      HOME: "/root",
+      AWS_SECRET_ACCESS_KEY: "s",
+      OPENAI_API_KEY: undefined,
+      PATH: "/bin"
+    }
     assert.deepStrictEqual(filterEnv(env), { ANTHROPIC_API_KEY: "k" })
     assert.deepStrictEqual(filterEnv(env, ["HOME", "NOPE"]), { HOME: "/root" })
   })
