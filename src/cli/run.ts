@@ -86,6 +86,14 @@ export const run = Command.make(
       ),
       Flag.withDefault("deny" as const)
     ),
+    hostConfig: Flag.Boolean("host-config").pipe(
+      Flag.withDescription("Copy your OpenCode config dir into each attempt (--no-host-config: don't)"),
+      Flag.withDefault(true)
+    ),
+    hostAuth: Flag.Boolean("host-auth").pipe(
+      Flag.withDescription("Copy your OpenCode login (auth.json) into each attempt (--no-host-auth: don't)"),
+      Flag.withDefault(true)
+    ),
     queueDir: queueDirFlag
   },
   Effect.fn("cli.run")(function* (flags) {
@@ -99,6 +107,8 @@ export const run = Command.make(
       idleTimeout: `${flags.idleTimeout} seconds`,
       wallTimeout: `${flags.timeout} seconds`,
       askPolicy: flags.onAsk,
+      hostConfig: flags.hostConfig,
+      hostAuth: flags.hostAuth,
       maxParallel: flags.maxParallel,
       limits: {
         ...(Option.isSome(flags.memory) ? { memoryBytes: flags.memory.value * 1024 * 1024 } : {}),

@@ -3,6 +3,7 @@ import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import type { TaskRecord } from "../core/task.js"
 import { TaskRepository } from "../store/TaskRepository.js"
+import { attemptLines } from "../pipeline/attemptInfo.js"
 import { jsonFlag, queueDirFlag, queueLayer } from "./shared.js"
 
 const columns: ReadonlyArray<readonly [string, (r: TaskRecord) => string]> = [
@@ -46,6 +47,7 @@ export const status = Command.make(
     if (Option.isSome(id)) {
       const r = yield* repo.get(id.value)
       yield* Console.log(json ? JSON.stringify(r, null, 2) : renderRecord(r))
+      if (!json) for (const line of yield* attemptLines(r)) yield* Console.log(line)
       return
     }
     const records = yield* repo.list

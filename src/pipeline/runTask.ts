@@ -17,7 +17,7 @@ import { TaskRepository } from "../store/TaskRepository.js"
 import { QueuePaths } from "../support/paths.js"
 import { currentContainerUser } from "../support/user.js"
 import { agentEnv } from "./agentEnv.js"
-import { mergeAgentConfig, readTemplate } from "./agentConfig.js"
+import { bootstrapAttempt, describeBootstrap, hostSetup } from "./agentConfig.js"
 import { taskContainerSpec } from "./containerSpec.js"
 import { failureOf, type Failure, summary } from "./errorReport.js"
 import { handOver } from "./ownership.js"
@@ -36,6 +36,9 @@ export interface RunOptions {
   readonly askPolicy: AskPolicy
   readonly progress: Progress
   readonly serverPassword?: string
+  /** Copy the host's OpenCode config dir and auth.json into the attempt (default: both). */
+  readonly hostConfig?: boolean
+  readonly hostAuth?: boolean
   /** Resource limits of each task container. */
   readonly limits?: { readonly memoryBytes?: number; readonly nanoCpus?: number; readonly pidsLimit?: number }
 }
@@ -133,12 +136,10 @@ const attempt = Effect.fnUntraced(function* (
   yield* Effect.forEach([dirs.configDir, dirs.dataDir], (d) => fs.makeDirectory(d, { recursive: true }), {
     discard: true
   }).pipe(Effect.mapError(io))
-  const config = mergeAgentConfig(
-    yield* readTemplate(q.agentConfigTemplate).pipe(Effect.mapError((e) => setupError(e.message)))
+  const boot = yield* bootstrapAttempt(dirs, { ...hostSetup(options), template: q.agentConfigTemplate }).pipe(
+    Effect.mapError((e) => setupError(e.message))
   )
-  yield* fs
-    .writeFileString(path.join(dirs.configDir, "opencode.json"), JSON.stringify(config, null, 2) + "\n")
-    .pipe(Effect.mapError(io))
+  yield* say(`agent setup: ${describeBootstrap(boot)}`)
   const user = currentContainerUser()
   yield* handOver(user, [task.worktree_path, attemptDir, yield* git.adminDir(task.worktree_path)])
   yield* repo
