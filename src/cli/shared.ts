@@ -4,9 +4,8 @@ import { Flag } from "effect/cli"
 import { Docker } from "../adapters/Docker.js"
 import { Git } from "../adapters/Git.js"
 import { OpenCode } from "../adapters/OpenCode.js"
-import { ErrorStore } from "../store/ErrorStore.js"
-import { TaskRepository } from "../store/TaskRepository.js"
 import { DEFAULT_QUEUE_DIR, QueuePaths } from "../support/paths.js"
+import { storeLayer } from "./queueUrl.js"
 
 export const queueDirFlag = Flag.String("queue-dir").pipe(
   Flag.withDescription(`Queue root (default: $TASKQ_QUEUE_DIR, else ./${DEFAULT_QUEUE_DIR})`),
@@ -16,9 +15,8 @@ export const queueDirFlag = Flag.String("queue-dir").pipe(
 export const idFlag = Flag.String("id").pipe(Flag.withDescription("Task id"))
 export const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Print data as JSON"), Flag.withDefault(false))
 
-/** The store over the queue at `root` (bootstrapped on first use). */
-export const queueLayer = (root: string) =>
-  Layer.mergeAll(TaskRepository.layer, ErrorStore.layer).pipe(Layer.provideMerge(QueuePaths.layer(root)))
+/** The store over the queue at `root` (bootstrapped on first use), or the PostgreSQL queue of `--queue-url`. */
+export const queueLayer = (root: string) => storeLayer.pipe(Layer.provideMerge(QueuePaths.layer(root)))
 
 /** The store plus the runtime adapters (git, docker, opencode). */
 export const runtimeLayer = (root: string) => Layer.mergeAll(queueLayer(root), Git.layer, Docker.layer, OpenCode.layer)

@@ -5,6 +5,8 @@ import { formatterLayer, presenterLayer, reportFailures } from "./output.js"
 import { add } from "./add.js"
 import { buildImage } from "./buildImage.js"
 import { cleanup } from "./cleanup.js"
+import { db } from "./db.js"
+import { QueueUrl } from "./queueUrl.js"
 import { remove } from "./remove.js"
 import { review } from "./review.js"
 import { run } from "./run.js"
@@ -17,7 +19,8 @@ export const taskq = Command.make("taskq").pipe(
   Command.withDescription(
     "Queue coding tasks and run each with the OpenCode agent in its own container and git worktree"
   ),
-  Command.withSubcommands([add, status, run, review, done, reject, retry, cancel, cleanup, remove, buildImage])
+  Command.withSubcommands([add, status, run, review, done, reject, retry, cancel, cleanup, remove, buildImage, db]),
+  Command.withGlobalFlags([QueueUrl])
 )
 
 /** Runs the CLI on `args` (argv without node and script), reporting failures as one line. */

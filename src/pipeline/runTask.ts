@@ -13,6 +13,7 @@ import { Git } from "../adapters/Git.js"
 import { OpenCode, type ServerRef } from "../adapters/OpenCode.js"
 import type { AskPolicy } from "../adapters/agentEvents.js"
 import { ErrorStore } from "../store/ErrorStore.js"
+import { readPrompt } from "../store/pg/SharedQueue.js"
 import { TaskRepository } from "../store/TaskRepository.js"
 import { QueuePaths } from "../support/paths.js"
 import { currentContainerUser } from "../support/user.js"
@@ -153,7 +154,7 @@ const attempt = Effect.fnUntraced(function* (
 
   // execute: the container, the server, the session, the prompt
   stage.current = "execute"
-  const prompt = yield* fs.readFileString(task.task_file).pipe(
+  const prompt = yield* readPrompt(task).pipe(
     Effect.mapError(
       (e) =>
         new StageError({

@@ -6,13 +6,32 @@ import { ErrorStore } from "../../src/store/ErrorStore.js"
 import { TaskRepository } from "../../src/store/TaskRepository.js"
 import { tempDir } from "../helpers/fixtures.js"
 import { sampleRecord, storeAt } from "../helpers/layers.js"
+import { freshPgUrl, pgStoreAt } from "./pg.js"
+import { storeSuite } from "./storeSuite.js"
 
 const withStore = <A, E>(f: (root: string) => Effect.Effect<A, E, TaskRepository | ErrorStore>) => {
   const root = join(tempDir(), "queue")
   return f(root).pipe(Effect.provide(storeAt(root)))
 }
 
-describe("TaskRepository (real filesystem)", () => {
+storeSuite({
+  name: "JSONL queue dir",
+  run: (f) => {
+    const root = join(tempDir(), "queue")
+    return f(root).pipe(Effect.provide(storeAt(root)))
+  }
+})
+
+storeSuite({
+  name: "PostgreSQL",
+  run: (f) =>
+    Effect.gen(function* () {
+      const root = join(tempDir(), "queue")
+      return yield* f(root).pipe(Effect.provide(pgStoreAt(yield* freshPgUrl, root)))
+    })
+})
+
+describe("TaskRepository (JSONL specifics, real filesystem)", () => {
   it.live("bootstraps the queue layout", () =>
     withStore((root) =>
       Effect.gen(function* () {
@@ -23,74 +42,14 @@ describe("TaskRepository (real filesystem)", () => {
     )
   )
 
-  it.live("adds, gets, lists in order, and writes the prompt", () =>
+  it.live("writes the prompt to tasks/<id>.md and one line per record", () =>
     withStore((root) =>
       Effect.gen(function* () {
         const repo = yield* TaskRepository
         yield* repo.add({ record: sampleRecord("T-1", root), prompt: "first\n" })
         yield* repo.add({ record: sampleRecord("T-2", root), prompt: "second\n" })
-        assert.deepStrictEqual(
-          (yield* repo.list).map((r) => r.id),
-          ["T-1", "T-2"]
-        )
-        assert.strictEqual((yield* repo.get("T-2")).branch, "taskq/T-2")
         assert.strictEqual(readFileSync(join(root, "tasks", "T-2.md"), "utf8"), "second\n")
         assert.strictEqual(readFileSync(join(root, "tasks.jsonl"), "utf8").split("\n").length, 3)
-      })
-    )
-  )
-
-  it.live("refuses a duplicate id and leaves the first task's prompt alone", () =>
-    withStore((root) =>
-      Effect.gen(function* () {
-        const repo = yield* TaskRepository
-        yield* repo.add({ record: sampleRecord("T-1", root), prompt: "first\n" })
-        const e = yield* repo.add({ record: sampleRecord("T-1", root), prompt: "other\n" }).pipe(Effect.flip)
-        assert.strictEqual(e._tag, "DuplicateTask")
-        assert.strictEqual(readFileSync(join(root, "tasks", "T-1.md"), "utf8"), "first\n")
-      })
-    )
-  )
-
-  it.live("enforces the state machine and patches runtime fields atomically", () =>
-    withStore((root) =>
-      Effect.gen(function* () {
-        const repo = yield* TaskRepository
-        yield* repo.add({ record: sampleRecord("T-1", root), prompt: "p\n" })
-        const e = yield* repo.transition("T-1", "done").pipe(Effect.flip)
-        assert.strictEqual(e._tag, "InvalidTransition")
-        yield* repo.transition("T-1", "run", { started_at: "2026-01-01T00:00:05.000Z" })
-        const reviewed = yield* repo.transition("T-1", "ok", { container: "c", port: 4000 })
-        assert.deepInclude(reviewed, {
-          status: "review",
-          container: "c",
-          port: 4000,
-          started_at: "2026-01-01T00:00:05.000Z"
-        })
-        const patched = yield* repo.updateRuntime("T-1", { port: null, error: "x" })
-        assert.notProperty(patched, "port")
-        assert.strictEqual(patched.status, "review")
-        assert.deepInclude(yield* repo.get("T-1"), { error: "x", container: "c" })
-        assert.strictEqual((yield* repo.get("nope").pipe(Effect.flip))._tag, "TaskNotFound")
-      })
-    )
-  )
-
-  it.live("remove refuses an in-progress task; --purge deletes the markdown, plain remove keeps it", () =>
-    withStore((root) =>
-      Effect.gen(function* () {
-        const repo = yield* TaskRepository
-        yield* repo.add({ record: sampleRecord("T-1", root), prompt: "p\n" })
-        yield* repo.add({ record: sampleRecord("T-2", root), prompt: "p\n" })
-        yield* repo.transition("T-1", "run")
-        const e = yield* repo.remove("T-1").pipe(Effect.flip)
-        assert.include(e.message, "in_progress")
-        yield* repo.remove("T-2")
-        assert.isTrue(existsSync(join(root, "tasks", "T-2.md")))
-        yield* repo.transition("T-1", "fail")
-        yield* repo.remove("T-1", { purge: true })
-        assert.isFalse(existsSync(join(root, "tasks", "T-1.md")))
-        assert.deepStrictEqual(yield* repo.list, [])
       })
     )
   )
