@@ -1,9 +1,10 @@
 /** The Docker engine, through dockerode: images, task containers, logs. */
-import { Config, Context, Effect, Layer, Option, Queue, Stream } from "effect"
+import { Context, Effect, Layer, Option, Queue, Stream } from "effect"
 import type DockerClient from "dockerode"
 import { PassThrough } from "node:stream"
 import { StageError } from "../core/errors.js"
 import { TASK_LABEL } from "../core/naming.js"
+import { TaskqConfig } from "../support/config.js"
 import { type DockerError, DockerUnavailable, translateDockerError } from "./dockerErrors.js"
 
 export interface BindMount {
@@ -92,10 +93,7 @@ export class Docker extends Context.Service<
   static readonly layer = Layer.effect(
     Docker,
     Effect.gen(function* () {
-      const host = yield* Config.String("DOCKER_HOST").pipe(
-        Config.withDefault("unix:///var/run/docker.sock"),
-        Effect.orElseSucceed(() => "unix:///var/run/docker.sock")
-      )
+      const host = (yield* TaskqConfig).values.dockerHost
       return yield* makeDocker(host.replace(/^unix:\/\//, ""))
     })
   )

@@ -6,6 +6,7 @@ import { Config, Console, Context, Effect, FileSystem, Layer, Option, Path, Ref 
 import { ChildProcess, ChildProcessSpawner } from "effect/process"
 import { AGENT_PORT } from "../core/constants.js"
 import { StageError } from "../core/errors.js"
+import { TaskqConfig } from "../support/config.js"
 
 export interface ReviewTarget {
   readonly taskId: string
@@ -86,10 +87,7 @@ export class Review extends Context.Service<
       const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
-      const configured = yield* Config.String("TASKQ_OPENCHAMBER").pipe(
-        Config.option,
-        Effect.orElseSucceed(() => Option.none<string>())
-      )
+      const configured = Option.fromUndefinedOr((yield* TaskqConfig).values.openchamber)
       const pathVar = yield* Config.String("PATH").pipe(
         Config.withDefault(""),
         Effect.orElseSucceed(() => "")

@@ -1,9 +1,10 @@
 /** `taskq build-image [--rebuild] [--no-pull]`: the worker image from docker/Dockerfile. */
-import { Console, Effect, Option } from "effect"
+import { Console, Effect, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { DEFAULT_BASE_IMAGE, DEFAULT_IMAGE } from "../core/constants.js"
 import { Docker } from "../adapters/Docker.js"
 import { buildImage as build } from "../pipeline/buildImage.js"
+import { TaskqConfig } from "../support/config.js"
 
 export const buildImage = Command.make(
   "build-image",
@@ -38,5 +39,5 @@ export const buildImage = Command.make(
   })
 ).pipe(
   Command.withDescription("Build the worker image (OpenCode inside) from docker/Dockerfile"),
-  Command.provide(Docker.layer)
+  Command.provide(Docker.layer.pipe(Layer.provideMerge(TaskqConfig.layerFrom({ readQueueFile: false }))))
 )

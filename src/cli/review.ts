@@ -43,5 +43,5 @@ export const review = Command.make(
   })
 ).pipe(
   Command.withDescription("Open a reviewed task's agent session (OpenChamber, else the terminal UI)"),
-  Command.provide(({ queueDir }) => Layer.merge(runtimeLayer(queueDir), Review.layer))
+  Command.provide(({ queueDir }) => Review.layer.pipe(Layer.provideMerge(runtimeLayer(queueDir))))
 )

@@ -1,20 +1,11 @@
 /** `taskq run`: turn todo tasks into review tasks (or failed ones, with an error report). */
-import { Config, Console, Effect, Option } from "effect"
+import { Console, Effect, Option } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
-import { DEFAULT_IMAGE } from "../core/constants.js"
 import { runOnce, runOne, runPolling, type QueueRunOptions } from "../pipeline/runQueue.js"
 import type { TaskOutcome } from "../pipeline/runTask.js"
 import { silentProgress, stderrProgress } from "../pipeline/progress.js"
+import { runSettingNames, settingFlags, TaskqConfig } from "../support/config.js"
 import { queueDirFlag, runtimeLayer } from "./shared.js"
-
-const seconds = (name: string, env: string, fallback: number, what: string) =>
-  Flag.Int(name).pipe(
-    Flag.withDescription(`${what} in seconds (default $${env}, else ${fallback})`),
-    Flag.withFallbackConfig(Config.Int(env)),
-    Flag.withDefault(fallback)
-  )
-const bool = (name: string, description: string) =>
-  Flag.Boolean(name).pipe(Flag.withDescription(description), Flag.withDefault(false))
 
 /** One line per task outcome on stdout. */
 export const describeOutcome = (o: TaskOutcome): string => {
@@ -37,83 +28,28 @@ export const run = Command.make(
       Flag.optional
     ),
     id: Flag.String("id").pipe(Flag.withDescription("Run this one todo task once"), Flag.optional),
-    maxParallel: Flag.Int("max-parallel").pipe(
-      Flag.withDescription("Tasks running at once (default 1)"),
-      Flag.withDefault(1)
-    ),
-    cleanupOnFail: bool(
-      "cleanup-on-fail",
-      "On failure remove the task's containers and worktree (its changes are committed to the branch first)"
-    ),
-    dirtyRun: bool("dirty-run", "Reuse an existing worktree and remove stale containers of the task first"),
-    follow: bool("follow", "Stream the container's and the agent's output, prefixed by task id"),
-    image: Flag.String("image").pipe(
-      Flag.withDescription(`Worker image (default $TASKQ_IMAGE, else ${DEFAULT_IMAGE})`),
-      Flag.withFallbackConfig(Config.String("TASKQ_IMAGE")),
-      Flag.withDefault(DEFAULT_IMAGE)
-    ),
-    idleTimeout: seconds(
-      "idle-timeout",
-      "TASKQ_IDLE_TIMEOUT",
-      600,
-      "Fail a task whose agent shows no activity for this long,"
-    ),
-    timeout: seconds("timeout", "TASKQ_TIMEOUT", 3600, "Fail a task whose agent runs longer than this,"),
-    readyTimeout: seconds(
-      "ready-timeout",
-      "TASKQ_READY_TIMEOUT",
-      120,
-      "Fail a task whose OpenCode server is not up within this,"
-    ),
-    memory: Flag.Int("memory-mb").pipe(
-      Flag.withDescription("Memory limit of each task container, in MiB ($TASKQ_MEMORY_MB)"),
-      Flag.withFallbackConfig(Config.Int("TASKQ_MEMORY_MB")),
-      Flag.optional
-    ),
-    cpus: Flag.Finite("cpus").pipe(
-      Flag.withDescription("CPU limit of each task container, e.g. 1.5 ($TASKQ_CPUS)"),
-      Flag.withFallbackConfig(Config.Finite("TASKQ_CPUS")),
-      Flag.optional
-    ),
-    pidsLimit: Flag.Int("pids-limit").pipe(
-      Flag.withDescription("Process limit of each task container ($TASKQ_PIDS_LIMIT)"),
-      Flag.withFallbackConfig(Config.Int("TASKQ_PIDS_LIMIT")),
-      Flag.optional
-    ),
-    onAsk: Flag.Literals("on-ask", ["deny", "fail", "allow"]).pipe(
-      Flag.withDescription(
-        "When the agent asks for permission or asks a question: deny it and go on, fail the task, or allow it (default deny)"
-      ),
-      Flag.withDefault("deny" as const)
-    ),
-    hostConfig: Flag.Boolean("host-config").pipe(
-      Flag.withDescription("Copy your OpenCode config dir into each attempt (--no-host-config: don't)"),
-      Flag.withDefault(true)
-    ),
-    hostAuth: Flag.Boolean("host-auth").pipe(
-      Flag.withDescription("Copy your OpenCode login (auth.json) into each attempt (--no-host-auth: don't)"),
-      Flag.withDefault(true)
-    ),
+    settings: settingFlags(runSettingNames),
     queueDir: queueDirFlag
   },
   Effect.fn("cli.run")(function* (flags) {
+    const config = (yield* TaskqConfig).values
     const failed: Array<string> = []
     const options: QueueRunOptions = {
-      image: flags.image,
-      cleanupOnFail: flags.cleanupOnFail,
-      dirtyRun: flags.dirtyRun,
-      follow: flags.follow,
-      readyTimeout: `${flags.readyTimeout} seconds`,
-      idleTimeout: `${flags.idleTimeout} seconds`,
-      wallTimeout: `${flags.timeout} seconds`,
-      askPolicy: flags.onAsk,
-      hostConfig: flags.hostConfig,
-      hostAuth: flags.hostAuth,
-      maxParallel: flags.maxParallel,
+      image: config.image,
+      cleanupOnFail: config.cleanupOnFail,
+      dirtyRun: config.dirtyRun,
+      follow: config.follow,
+      readyTimeout: `${config.readyTimeout} seconds`,
+      idleTimeout: `${config.idleTimeout} seconds`,
+      wallTimeout: `${config.timeout} seconds`,
+      askPolicy: config.onAsk,
+      hostConfig: config.hostConfig,
+      hostAuth: config.hostAuth,
+      maxParallel: config.maxParallel,
       limits: {
-        ...(Option.isSome(flags.memory) ? { memoryBytes: flags.memory.value * 1024 * 1024 } : {}),
-        ...(Option.isSome(flags.cpus) ? { nanoCpus: Math.round(flags.cpus.value * 1e9) } : {}),
-        ...(Option.isSome(flags.pidsLimit) ? { pidsLimit: flags.pidsLimit.value } : {})
+        ...(config.memoryMb !== undefined ? { memoryBytes: config.memoryMb * 1024 * 1024 } : {}),
+        ...(config.cpus !== undefined ? { nanoCpus: Math.round(config.cpus * 1e9) } : {}),
+        ...(config.pidsLimit !== undefined ? { pidsLimit: config.pidsLimit } : {})
       },
       progress: process.stderr.isTTY ? stderrProgress : silentProgress,
       report: (o) =>
@@ -126,7 +62,7 @@ export const run = Command.make(
     }
     if (Option.isSome(flags.poll)) {
       yield* Console.error(
-        `polling every ${flags.poll.value} s with up to ${flags.maxParallel} task(s) at once; Ctrl-C stops`
+        `polling every ${flags.poll.value} s with up to ${config.maxParallel} task(s) at once; Ctrl-C stops`
       )
       return yield* runPolling(`${flags.poll.value} seconds`, options)
     }
@@ -141,14 +77,12 @@ export const run = Command.make(
   })
 ).pipe(
   Command.withDescription("Run todo tasks: worktree, container, agent; then wait in review"),
-  Command.validate(({ id, poll, maxParallel }) =>
+  Command.validate(({ id, poll }) =>
     Option.isSome(id) && Option.isSome(poll)
       ? Effect.fail(new CliError.ValidationError({ message: "--id and --poll cannot be combined" }))
-      : maxParallel < 1
-        ? Effect.fail(new CliError.ValidationError({ message: "--max-parallel must be at least 1" }))
-        : Option.isSome(poll) && poll.value < 1
-          ? Effect.fail(new CliError.ValidationError({ message: "--poll must be at least 1 second" }))
-          : Effect.void
+      : Option.isSome(poll) && poll.value < 1
+        ? Effect.fail(new CliError.ValidationError({ message: "--poll must be at least 1 second" }))
+        : Effect.void
   ),
-  Command.provide(({ queueDir }) => runtimeLayer(queueDir))
+  Command.provide(({ queueDir, settings }) => runtimeLayer(queueDir, settings))
 )

@@ -5,6 +5,7 @@ import { formatterLayer, presenterLayer, reportFailures } from "./output.js"
 import { add } from "./add.js"
 import { buildImage } from "./buildImage.js"
 import { cleanup } from "./cleanup.js"
+import { config } from "./config.js"
 import { db } from "./db.js"
 import { QueueUrl } from "./queueUrl.js"
 import { remove } from "./remove.js"
@@ -19,7 +20,21 @@ export const taskq = Command.make("taskq").pipe(
   Command.withDescription(
     "Queue coding tasks and run each with the OpenCode agent in its own container and git worktree"
   ),
-  Command.withSubcommands([add, status, run, review, done, reject, retry, cancel, cleanup, remove, buildImage, db]),
+  Command.withSubcommands([
+    add,
+    status,
+    run,
+    review,
+    done,
+    reject,
+    retry,
+    cancel,
+    cleanup,
+    remove,
+    buildImage,
+    db,
+    config
+  ]),
   Command.withGlobalFlags([QueueUrl])
 )
 

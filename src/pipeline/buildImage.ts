@@ -6,6 +6,7 @@ import { Config, Effect, FileSystem, Path } from "effect"
 import { DEFAULT_BASE_IMAGE, OPENCODE_VERSION } from "../core/constants.js"
 import { InvalidInput, StageError } from "../core/errors.js"
 import { Docker } from "../adapters/Docker.js"
+import { TaskqConfig } from "../support/config.js"
 import { runCommand } from "../support/process.js"
 
 export interface BuildImageOptions {
@@ -20,11 +21,8 @@ export interface BuildImageOptions {
 export const dockerDir = Effect.gen(function* () {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
-  const configured = yield* Config.String("TASKQ_DOCKER_DIR").pipe(
-    Config.option,
-    Effect.orElseSucceed(() => undefined)
-  )
-  const candidates = configured && configured._tag === "Some" ? [configured.value] : []
+  const configured = (yield* TaskqConfig).values.dockerDir
+  const candidates = configured !== undefined ? [configured] : []
   // walk up from this module (dist/main.mjs when installed, src/pipeline/ in development)
   let dir = path.dirname(yield* path.fromFileUrl(new URL(import.meta.url)))
   for (let i = 0; i < 4; i++, dir = path.dirname(dir)) candidates.push(path.join(dir, "docker"))

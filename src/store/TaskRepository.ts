@@ -1,14 +1,15 @@
 /** The task queue: `tasks.jsonl` read and written only through the record Schema and the state machine. */
-import { Config, Context, Effect, FileSystem, Layer, Path, Result } from "effect"
+import { Context, Effect, FileSystem, Layer, Path, Result } from "effect"
 import { DuplicateTask, InvalidTransition, QueueError, type RecordDecodeError, TaskNotFound } from "../core/errors.js"
 import type { RuntimeFieldName, RuntimeFields, TaskRecord } from "../core/task.js"
 import { runtimeFieldNames } from "../core/task.js"
 import { nowIso } from "../core/time.js"
 import { applyMove, type Move } from "../core/transitions.js"
+import { TaskqConfig } from "../support/config.js"
 import { QueuePaths } from "../support/paths.js"
 import { removeStaleTemps, writeFileAtomic } from "./atomicFile.js"
 import { decodeTasks, encodeTasks } from "./jsonl.js"
-import { acquireQueueLock, DEFAULT_STALE_MS } from "./queueLock.js"
+import { acquireQueueLock } from "./queueLock.js"
 
 /** Runtime fields to set; `null` removes the field. */
 export type RuntimePatch = { readonly [K in RuntimeFieldName]?: RuntimeFields[K] | null }
@@ -51,10 +52,7 @@ export class TaskRepository extends Context.Service<
       const q = yield* QueuePaths
       const file = q.tasksFile
       const io = (e: { readonly message: string }) => new QueueError({ path: q.root, reason: e.message })
-      const staleMs = yield* Config.Int("TASKQ_LOCK_STALE_MS").pipe(
-        Config.withDefault(DEFAULT_STALE_MS),
-        Effect.orElseSucceed(() => DEFAULT_STALE_MS)
-      )
+      const staleMs = (yield* TaskqConfig).values.lockStaleMs
 
       yield* Effect.forEach(
         [q.root, q.tasksDir, q.worktreesDir, q.errorsDir, q.opencodeDir],

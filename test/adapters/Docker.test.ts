@@ -1,11 +1,13 @@
 // The Docker adapter against the real engine.
 import { assert, layer } from "@effect/vitest"
-import { Effect, Option, Stream } from "effect"
+import { Effect, Layer, Option, Stream } from "effect"
 import { execFileSync } from "node:child_process"
 import { Docker } from "../../src/adapters/Docker.js"
 import { DEFAULT_BASE_IMAGE } from "../../src/core/constants.js"
 import { TASK_LABEL } from "../../src/core/naming.js"
+import { TaskqConfig } from "../../src/support/config.js"
 
+const LiveDocker = Docker.layer.pipe(Layer.provide(TaskqConfig.layer))
 const taskId = (name: string) => `dt-${name}-${Math.random().toString(36).slice(2, 8)}`
 const sleeper = (id: string, extra: Partial<Parameters<Docker["Service"]["startContainer"]>[0]> = {}) => ({
   name: `task-${id}-${Math.random().toString(36).slice(2, 6)}`,
@@ -20,7 +22,7 @@ const sleeper = (id: string, extra: Partial<Parameters<Docker["Service"]["startC
   ...extra
 })
 
-layer(Docker.layer, { excludeTestServices: true })("Docker (real engine)", (it) => {
+layer(LiveDocker, { excludeTestServices: true })("Docker (real engine)", (it) => {
   it.effect(
     "starts a locked-down task container: labels, uid, no caps, no-new-privileges, init, port on 127.0.0.1",
     () =>

@@ -12,12 +12,16 @@ import type { TaskRecord } from "../../src/core/task.js"
 import { mergeAgentConfig } from "../../src/pipeline/agentConfig.js"
 import { taskContainerSpec } from "../../src/pipeline/containerSpec.js"
 import { handOver } from "../../src/pipeline/ownership.js"
+import { TaskqConfig } from "../../src/support/config.js"
 import { currentContainerUser } from "../../src/support/user.js"
 import { ensureWorkerImage, mockModelConfig, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
 import { git, makeRepo, tempDir } from "../helpers/fixtures.js"
 import type { ScriptedModel } from "../support/scriptedModel.js"
 
-const Live = Layer.mergeAll(Docker.layer, Git.layer, OpenCode.layer).pipe(Layer.provideMerge(NodeServices.layer))
+const Live = Layer.mergeAll(Docker.layer, Git.layer, OpenCode.layer).pipe(
+  Layer.provideMerge(TaskqConfig.layer),
+  Layer.provideMerge(NodeServices.layer)
+)
 const prompting = { idleTimeout: "60 seconds", wallTimeout: "120 seconds", askPolicy: "fail" } as const
 
 /** A worktree, attempt dirs and a running worker container for it; removed when the scope closes. */

@@ -40,7 +40,7 @@ describe("taskq as a child process", () => {
     for (const [args, message] of [
       [["run", "--id", "T-1", "--poll"], "--id and --poll cannot be combined"],
       [["run", "--id", "T-1", "--poll", "3"], "--id and --poll cannot be combined"],
-      [["run", "--max-parallel", "0"], "--max-parallel must be at least 1"],
+      [["run", "--max-parallel", "0"], "--max-parallel: 0 is not an integer >= 1"],
       [["cleanup", "--done-only", "--cancelled-only"], "cannot be combined"],
       [["run", "--on-ask", "maybe"], "on-ask"]
     ] as const) {

@@ -2,6 +2,7 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Layer } from "effect"
 import { ErrorStore } from "../../src/store/ErrorStore.js"
 import { TaskRepository } from "../../src/store/TaskRepository.js"
+import { TaskqConfig } from "../../src/support/config.js"
 import { QueuePaths } from "../../src/support/paths.js"
 import type { TaskRecord } from "../../src/core/task.js"
 
@@ -9,6 +10,7 @@ import type { TaskRecord } from "../../src/core/task.js"
 export const storeAt = (root: string) =>
   Layer.mergeAll(TaskRepository.layer, ErrorStore.layer).pipe(
     Layer.provideMerge(QueuePaths.layer(root)),
+    Layer.provideMerge(TaskqConfig.layer),
     Layer.provideMerge(NodeServices.layer)
   )
 

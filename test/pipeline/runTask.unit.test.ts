@@ -14,6 +14,7 @@ import { runTask, type RunOptions } from "../../src/pipeline/runTask.js"
 import { silentProgress } from "../../src/pipeline/progress.js"
 import { ErrorStore } from "../../src/store/ErrorStore.js"
 import { TaskRepository } from "../../src/store/TaskRepository.js"
+import { TaskqConfig } from "../../src/support/config.js"
 import { QueuePaths } from "../../src/support/paths.js"
 import { tempDir } from "../helpers/fixtures.js"
 
@@ -39,7 +40,10 @@ const world = (
   calls: Array<string>
 ) => {
   const root = join(tempDir(), "queue")
-  const store = Layer.mergeAll(TaskRepository.layer, ErrorStore.layer).pipe(Layer.provideMerge(QueuePaths.layer(root)))
+  const store = Layer.mergeAll(TaskRepository.layer, ErrorStore.layer).pipe(
+    Layer.provideMerge(QueuePaths.layer(root)),
+    Layer.provideMerge(TaskqConfig.layerTest())
+  )
   const layer = Layer.mergeAll(
     store,
     Git.layerTest(fakes.git),
