@@ -2,7 +2,7 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect } from "effect"
-import { runCli } from "./cli/taskq.js"
+import { runCliLazy } from "./cli/entry.js"
 import { interruptOnHangup } from "./cli/hangup.js"
 
-runCli(process.argv.slice(2)).pipe(interruptOnHangup, Effect.provide(NodeServices.layer), NodeRuntime.runMain)
+runCliLazy(process.argv.slice(2)).pipe(interruptOnHangup, Effect.provide(NodeServices.layer), NodeRuntime.runMain)

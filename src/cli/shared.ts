@@ -1,9 +1,6 @@
 /** Flags and layers that several commands share. */
-import { Layer, Option } from "effect"
+import { Effect, Layer, type Option } from "effect"
 import { Flag } from "effect/cli"
-import { Docker } from "../adapters/Docker.js"
-import { Git } from "../adapters/Git.js"
-import { OpenCode } from "../adapters/OpenCode.js"
 import { type FlagValues, settingFlags, TaskqConfig } from "../support/config.js"
 import { QueuePaths } from "../support/paths.js"
 import { QueueUrl, storeLayer } from "./queueUrl.js"
@@ -18,15 +15,12 @@ export const configLayer = (queueDir: Option.Option<unknown>, flags: FlagValues 
   Layer.unwrap(QueueUrl.useSync((queueUrl) => TaskqConfig.layerFrom({ flags: { ...flags, queueDir, queueUrl } })))
 
 /** The queue's paths, at the configured queue dir. */
-const queuePaths = Layer.unwrap(TaskqConfig.useSync((c) => QueuePaths.layer(c.values.queueDir)))
+export const queuePaths = Layer.unwrap(TaskqConfig.useSync((c) => QueuePaths.layer(c.values.queueDir)))
 
 /** The store over the configured queue (bootstrapped on first use), with the settings. */
 export const queueLayer = (queueDir: Option.Option<unknown>, flags: FlagValues = {}) =>
   storeLayer.pipe(Layer.provideMerge(queuePaths), Layer.provideMerge(configLayer(queueDir, flags)))
 
-/** The store plus the runtime adapters (git, docker, opencode), with the settings. */
+/** The store plus the runtime adapters (git, docker, opencode), with the settings; loaded on first use. */
 export const runtimeLayer = (queueDir: Option.Option<unknown>, flags: FlagValues = {}) =>
-  Layer.mergeAll(storeLayer, Git.layer, Docker.layer, OpenCode.layer).pipe(
-    Layer.provideMerge(queuePaths),
-    Layer.provideMerge(configLayer(queueDir, flags))
-  )
+  Layer.unwrap(Effect.promise(() => import("./runtime.js")).pipe(Effect.map((m) => m.runtimeLayerOf(queueDir, flags))))
