@@ -1,7 +1,9 @@
 /** `taskq run`: turn todo tasks into review tasks (or failed ones, with an error report). */
-import { Console, Effect, Option } from "effect"
+import { Console, Deferred, Effect, Option } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
-import { runOnce, runOne, runPolling, type QueueRunOptions } from "../pipeline/runQueue.js"
+import { runOnce, runOne, type QueueRunOptions } from "../pipeline/runQueue.js"
+import { runRunner } from "../pipeline/runner.js"
+import { drainOnSigterm } from "./drain.js"
 import type { TaskOutcome } from "../pipeline/runTask.js"
 import { silentProgress, stderrProgress } from "../pipeline/progress.js"
 import { runSettingNames, settingFlags, TaskqConfig } from "../support/config.js"
@@ -62,9 +64,16 @@ export const run = Command.make(
     }
     if (Option.isSome(flags.poll)) {
       yield* Console.error(
-        `polling every ${flags.poll.value} s with up to ${config.maxParallel} task(s) at once; Ctrl-C stops`
+        `polling every ${flags.poll.value} s with up to ${config.maxParallel} task(s) at once; Ctrl-C stops, SIGTERM drains`
       )
-      return yield* runPolling(`${flags.poll.value} seconds`, options)
+      const drain = yield* Deferred.make<void>()
+      const every = `${flags.poll.value} seconds` as const
+      return yield* Effect.scoped(
+        Effect.andThen(
+          drainOnSigterm(drain),
+          runRunner({ ...options, every, drain, drainTimeout: `${config.drainTimeout} seconds` })
+        )
+      )
     }
     const outcomes = Option.isSome(flags.id) ? yield* runOne(flags.id.value, options) : yield* runOnce(options)
     if (outcomes.length === 0) yield* Console.log("no todo tasks")

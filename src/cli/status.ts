@@ -4,6 +4,7 @@ import { Command, Flag } from "effect/cli"
 import type { TaskRecord } from "../core/task.js"
 import { TaskRepository } from "../store/TaskRepository.js"
 import { attemptLines } from "../pipeline/attemptInfo.js"
+import { showRunners } from "./runners.js"
 import { jsonFlag, queueDirFlag, queueLayer } from "./shared.js"
 
 const columns: ReadonlyArray<readonly [string, (r: TaskRecord) => string]> = [
@@ -12,7 +13,12 @@ const columns: ReadonlyArray<readonly [string, (r: TaskRecord) => string]> = [
   ["ATTEMPT", (r) => String(r.attempt)],
   ["BRANCH", (r) => r.branch],
   ["UPDATED", (r) => r.updated_at],
-  ["NOTE", (r) => r.error ?? (r.port !== undefined ? `port ${r.port}` : "")]
+  [
+    "NOTE",
+    (r) =>
+      r.error ??
+      [r.port !== undefined ? `port ${r.port}` : "", r.host !== undefined ? `on ${r.host}` : ""].join(" ").trim()
+  ]
 ]
 
 /** A plain-text table, one task a row, columns padded to their widest cell. */
@@ -40,9 +46,14 @@ export const status = Command.make(
   {
     id: Flag.String("id").pipe(Flag.withDescription("Show one task in full"), Flag.optional),
     json: jsonFlag,
+    runners: Flag.Boolean("runners").pipe(
+      Flag.withDescription("List the live runners of the shared queue and their leases"),
+      Flag.withDefault(false)
+    ),
     queueDir: queueDirFlag
   },
-  Effect.fn("cli.status")(function* ({ id, json }) {
+  Effect.fn("cli.status")(function* ({ id, json, runners }) {
+    if (runners) return yield* showRunners(json)
     const repo = yield* TaskRepository
     if (Option.isSome(id)) {
       const r = yield* repo.get(id.value)

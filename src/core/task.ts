@@ -22,7 +22,8 @@ export const runtimeFieldNames = [
   "started_at",
   "finished_at",
   "error",
-  "runner"
+  "runner",
+  "host"
 ] as const
 export type RuntimeFieldName = (typeof runtimeFieldNames)[number]
 
@@ -48,7 +49,9 @@ export const TaskRecord = Schema.Struct({
   finished_at: opt(Timestamp),
   error: opt(Schema.String),
   /** `<host>:<pid>` of the taskq process running the attempt, so a dead runner's task can be recovered. */
-  runner: opt(Schema.String)
+  runner: opt(Schema.String),
+  /** The host whose runner ran the attempt (kept in review): where its container and worktree are. */
+  host: opt(Schema.String)
 })
 export type TaskRecord = typeof TaskRecord.Type
 export type RuntimeFields = Pick<TaskRecord, RuntimeFieldName>

@@ -10,9 +10,12 @@ import { nowIso } from "../core/time.js"
 import { Docker } from "../adapters/Docker.js"
 import { ErrorStore } from "../store/ErrorStore.js"
 import { TaskRepository } from "../store/TaskRepository.js"
+import { reapExpiredLeases } from "./leases.js"
 
 /** This process as a runner: `<host>:<pid>`. */
 export const runnerId = (): string => `${hostname()}:${process.pid}`
+/** The host part of `runnerId`: where this runner's containers and worktrees are. */
+export const runnerHost = (): string => hostname()
 
 const isAlive = (pid: number): boolean => {
   try {
@@ -59,5 +62,6 @@ export const recoverOrphans = Effect.fn("recoverOrphans")(function* () {
       .transition(task.id, "fail", { error: message, finished_at: now, runner: null })
       .pipe(Effect.option, Effect.map(Option.getOrUndefined))
   }
-  return orphans
+  // a shared queue (PostgreSQL): tasks of any host whose runner stopped renewing its lease
+  return [...orphans, ...(yield* reapExpiredLeases())]
 })

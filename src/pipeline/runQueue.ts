@@ -12,7 +12,7 @@ export interface QueueRunOptions extends RunOptions {
 }
 
 /** Reports tasks whose runner died as failed, before looking for work. */
-const recover = (options: QueueRunOptions) =>
+export const recover = (options: QueueRunOptions) =>
   recoverOrphans().pipe(
     Effect.flatMap((orphans) =>
       Effect.forEach(
@@ -35,7 +35,7 @@ const recover = (options: QueueRunOptions) =>
   )
 
 /** The todo tasks, oldest first. */
-const todoIds = Effect.gen(function* () {
+export const todoIds = Effect.gen(function* () {
   const tasks = yield* (yield* TaskRepository).list
   return tasks
     .filter((t) => t.status === "todo")

@@ -22,7 +22,7 @@ import { bootstrapAttempt, describeBootstrap, hostSetup } from "./agentConfig.js
 import { taskContainerSpec } from "./containerSpec.js"
 import { failureOf, type Failure, summary } from "./errorReport.js"
 import { handOver } from "./ownership.js"
-import { runnerId } from "./recover.js"
+import { runnerHost, runnerId } from "./recover.js"
 import type { Progress } from "./progress.js"
 import { containerDeath, followLogs, watchContainer } from "./watch.js"
 
@@ -54,7 +54,13 @@ const setupError = (stderr: string) => new StageError({ stage: "setup", exitCode
 export const runTask = Effect.fn("runTask")(function* (id: string, options: RunOptions) {
   const repo = yield* TaskRepository
   const claimed = yield* repo
-    .transition(id, "run", { started_at: yield* nowIso, finished_at: null, error: null, runner: runnerId() })
+    .transition(id, "run", {
+      started_at: yield* nowIso,
+      finished_at: null,
+      error: null,
+      runner: runnerId(),
+      host: runnerHost()
+    })
     .pipe(
       Effect.map(Option.some),
       Effect.catchTags({

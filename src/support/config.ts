@@ -108,6 +108,12 @@ export const settings = {
   memoryMb: runSetting("memory-mb", kinds.int(1), undefined, "Memory limit of each task container, MiB"),
   cpus: runSetting("cpus", kinds.positive, undefined, "CPU limit of each task container, e.g. 1.5"),
   pidsLimit: runSetting("pids-limit", kinds.anyInt, undefined, "Process limit of each task container"),
+  drainTimeout: runSetting(
+    "drain-timeout",
+    kinds.int(0),
+    300,
+    "With --poll: seconds SIGTERM waits for tasks in flight"
+  ),
   queueUrl: {
     kind: kinds.postgresUrl,
     default: undefined,
