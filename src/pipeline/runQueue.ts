@@ -2,6 +2,7 @@
 import { Console, Duration, Effect, FiberSet, Schedule, Semaphore } from "effect"
 import { InvalidInput } from "../core/errors.js"
 import { TaskRepository } from "../store/TaskRepository.js"
+import { preflight } from "./preflight.js"
 import { recoverOrphans } from "./recover.js"
 import { type RunOptions, runTask, type TaskOutcome } from "./runTask.js"
 
@@ -49,6 +50,7 @@ const runReported = (id: string, options: QueueRunOptions) => runTask(id, option
 export const runOnce = Effect.fn("runOnce")(function* (options: QueueRunOptions) {
   yield* recover(options)
   const ids = yield* todoIds
+  if (ids.length > 0) yield* preflight(options)
   return yield* Effect.forEach(ids, (id) => runReported(id, options), { concurrency: options.maxParallel })
 })
 
@@ -60,6 +62,7 @@ export const runOne = Effect.fn("runOne")(function* (id: string, options: QueueR
     return yield* new InvalidInput({
       reason: `task ${id} is ${task.status}: only a todo task can run (taskq retry --id ${id} queues a failed one again)`
     })
+  yield* preflight(options)
   return [yield* runReported(id, options)]
 })
 
@@ -76,8 +79,9 @@ export const runPolling = (every: Duration.Input, options: QueueRunOptions) =>
       const inFlight = new Set<string>()
       const tick = Effect.gen(function* () {
         yield* recover(options)
-        for (const id of yield* todoIds) {
-          if (inFlight.has(id)) continue
+        const ids = (yield* todoIds).filter((id) => !inFlight.has(id))
+        if (ids.length > 0) yield* preflight(options) // a machine-wide fault: the tick claims nothing
+        for (const id of ids) {
           inFlight.add(id)
           yield* FiberSet.run(running)(
             runReported(id, options).pipe(

@@ -3,7 +3,9 @@
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { spawn } from "node:child_process"
 import { ensureWorkerImage, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
-import { BIN, type CliResult } from "../helpers/fixtures.js"
+import { existsSync, rmSync } from "node:fs"
+import { join } from "node:path"
+import { BIN, type CliResult, git, runTaskq } from "../helpers/fixtures.js"
 import { containersOf, isRunning, removeContainers, type Scratch, scratch, uid } from "../helpers/e2e.js"
 import type { ScriptedModel } from "../support/scriptedModel.js"
 
@@ -69,5 +71,61 @@ describe("signals", () => {
     const names = containersOf(id)
     assert.isAbove(names.length, 0)
     for (const name of names) assert.isFalse(isRunning(name), name)
+  })
+})
+
+describe("preflight: a machine-wide fault claims nothing", () => {
+  const twoTasks = async (s: Scratch) => {
+    const ids = [uid("pre"), uid("pre")]
+    for (const id of ids)
+      assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", "x")).code, 0)
+    return ids
+  }
+  const untouched = (s: Scratch, ids: ReadonlyArray<string>) => {
+    for (const id of ids) {
+      assert.deepInclude(s.record(id), { status: "todo", attempt: 1 })
+      assert.notProperty(s.record(id), "started_at")
+      assert.isFalse(existsSync(join(s.queue, "worktrees", id)), id)
+      assert.isFalse(existsSync(join(s.queue, "opencode", id)), id)
+      assert.deepStrictEqual(containersOf(id), [])
+    }
+    assert.notInclude(git(s.repo, "branch", "--list"), "taskq/")
+  }
+  const oneLine = (r: CliResult) => {
+    assert.strictEqual(r.code, 1, r.stdout + r.stderr)
+    assert.strictEqual(r.stderr.trim().split("\n").length, 1, r.stderr)
+    return r.stderr
+  }
+
+  it("a missing image: run says to build it, every task stays todo", async () => {
+    const s = fresh()
+    const ids = await twoTasks(s)
+    const err = oneLine(await s.taskq("run", "--image", "taskq-missing:none"))
+    assert.include(err, "taskq-missing:none does not exist: run `taskq build-image --tag taskq-missing:none`")
+    untouched(s, ids)
+    oneLine(await s.taskq("run", "--id", ids[0] as string, "--image", "taskq-missing:none"))
+    untouched(s, ids)
+  })
+
+  it("an unreachable engine: run says so, every task stays todo", async () => {
+    const s = fresh()
+    const ids = await twoTasks(s)
+    const r = await runTaskq(["run"], { env: { TASKQ_QUEUE_DIR: s.queue, DOCKER_HOST: "unix:///nonexistent" } })
+    assert.include(oneLine(r), "Docker engine not reachable at unix:///nonexistent")
+    untouched(s, ids)
+  })
+
+  it("no model configured: run says where to set one, every task stays todo", async () => {
+    const s = fresh()
+    const ids = await twoTasks(s)
+    rmSync(join(s.queue, "opencode.json"))
+    const noKeys = Object.fromEntries(
+      Object.keys(process.env)
+        .filter((k) => k.endsWith("_API_KEY"))
+        .map((k) => [k, undefined])
+    )
+    const r = await runTaskq(["run"], { env: { ...noKeys, TASKQ_QUEUE_DIR: s.queue, HOME: s.queue } })
+    assert.include(oneLine(r), "no model configured")
+    untouched(s, ids)
   })
 })

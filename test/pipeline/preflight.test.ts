@@ -1,0 +1,63 @@
+// Which agent setups have a model they can call: the rules of the credential check, alone.
+import { assert, describe, it } from "@effect/vitest"
+import { checkCredentials, type CredentialSources } from "../../src/pipeline/preflight.js"
+
+const sources = (over: Partial<CredentialSources>): CredentialSources => ({
+  config: {},
+  configFile: "queue/opencode.json",
+  env: {},
+  authProviders: [],
+  ...over
+})
+const provider = (options: Record<string, string>) => ({ mock: { npm: "@ai-sdk/openai-compatible", options } })
+
+describe("checkCredentials", () => {
+  it("nothing configured and no key anywhere: no model, saying where to set one", () => {
+    const r = checkCredentials(sources({}))
+    assert.strictEqual(r._tag, "Missing")
+    if (r._tag === "Missing") {
+      assert.include(r.reason, "no model configured")
+      assert.include(r.reason, "queue/opencode.json")
+    }
+  })
+
+  it("a model whose provider has an apiKey in the config", () => {
+    const r = checkCredentials(sources({ config: { model: "mock/m", provider: provider({ apiKey: "k" }) } }))
+    assert.deepInclude(r, { _tag: "Ok", model: "mock/m", provider: "mock" })
+  })
+
+  it("a model whose provider's key is an allow-listed environment variable", () => {
+    const r = checkCredentials(sources({ config: { model: "anthropic/claude" }, env: { ANTHROPIC_API_KEY: "x" } }))
+    assert.deepInclude(r, { _tag: "Ok", provider: "anthropic", via: "$ANTHROPIC_API_KEY" })
+  })
+
+  it("a model whose provider has a login in auth.json", () => {
+    const r = checkCredentials(sources({ config: { model: "openai/gpt" }, authProviders: ["openai"] }))
+    assert.deepInclude(r, { _tag: "Ok", provider: "openai" })
+  })
+
+  it("a model whose provider has no key: names the model, the provider and the ways to give one", () => {
+    const r = checkCredentials(sources({ config: { model: "anthropic/claude" }, env: { OPENAI_API_KEY: "x" } }))
+    assert.strictEqual(r._tag, "Missing")
+    if (r._tag === "Missing") {
+      assert.include(r.reason, "anthropic/claude")
+      assert.include(r.reason, "ANTHROPIC_API_KEY")
+    }
+  })
+
+  it("an apiKey of the form {env:NAME} counts only when NAME reaches the agent", () => {
+    const config = { model: "mock/m", provider: provider({ apiKey: "{env:MY_KEY}" }) }
+    assert.strictEqual(checkCredentials(sources({ config }))._tag, "Missing")
+    assert.strictEqual(checkCredentials(sources({ config, env: { MY_KEY: "k" } }))._tag, "Ok")
+  })
+
+  it("no model but one provider with a key: OpenCode picks that provider's default", () => {
+    const r = checkCredentials(sources({ env: { OPENROUTER_API_KEY: "x" } }))
+    assert.deepInclude(r, { _tag: "Ok", model: undefined, provider: "openrouter" })
+  })
+
+  it("a model that is not provider/model", () => {
+    const r = checkCredentials(sources({ config: { model: "claude" }, env: { ANTHROPIC_API_KEY: "x" } }))
+    assert.strictEqual(r._tag, "Missing")
+  })
+})
