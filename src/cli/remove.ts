@@ -2,6 +2,7 @@
 import { Console, Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { TaskRepository } from "../store/TaskRepository.js"
+import { withTaskLock } from "../store/taskLock.js"
 import { idFlag, queueDirFlag, queueLayer } from "./shared.js"
 
 export const remove = Command.make(
@@ -15,7 +16,7 @@ export const remove = Command.make(
     queueDir: queueDirFlag
   },
   Effect.fn("cli.remove")(function* ({ id, purge }) {
-    const removed = yield* (yield* TaskRepository).remove(id, { purge })
+    const removed = yield* (yield* TaskRepository).remove(id, { purge }).pipe(withTaskLock(id, "remove"))
     yield* Console.log(`removed ${removed.id}${purge ? " and its task markdown" : ""}`)
   })
 ).pipe(

@@ -3,6 +3,7 @@ import { Console, Effect } from "effect"
 import { Command } from "effect/cli"
 import type { Move } from "../core/transitions.js"
 import { TaskRepository } from "../store/TaskRepository.js"
+import { withTaskLock } from "../store/taskLock.js"
 import { idFlag, queueDirFlag, queueLayer } from "./shared.js"
 
 const moveCommand = <const N extends string>(name: N, move: Move, description: string) =>
@@ -11,8 +12,10 @@ const moveCommand = <const N extends string>(name: N, move: Move, description: s
     { id: idFlag, queueDir: queueDirFlag },
     Effect.fn(`cli.${name}`)(function* ({ id }) {
       const repo = yield* TaskRepository
-      const before = yield* repo.get(id)
-      const after = yield* repo.transition(id, move)
+      const [before, after] = yield* withTaskLock(
+        id,
+        name
+      )(Effect.flatMap(repo.get(id), (b) => Effect.map(repo.transition(id, move), (a) => [b, a] as const)))
       const attempt = move === "retry" ? ` (attempt ${after.attempt})` : ""
       yield* Console.log(`${id}: ${before.status} -> ${after.status}${attempt}`)
     })

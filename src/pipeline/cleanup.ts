@@ -10,6 +10,7 @@ import { Docker } from "../adapters/Docker.js"
 import { Git } from "../adapters/Git.js"
 import { ErrorStore } from "../store/ErrorStore.js"
 import { clearRuntimePatch, TaskRepository } from "../store/TaskRepository.js"
+import { withFreshTask } from "../store/taskLock.js"
 import { QueuePaths } from "../support/paths.js"
 
 export interface CleanupOptions {
@@ -40,7 +41,24 @@ export const cleanupTasks = Effect.fn("cleanupTasks")(function* (options: Cleanu
   } else {
     tasks = (yield* repo.list).filter((t) => options.statuses.includes(t.status))
   }
-  return yield* Effect.forEach(tasks, (t) => cleanupTask(t, options.keepWorktree))
+  // under the task's lock, on the record as it is then: a retry or run may have moved it meanwhile
+  const accepts = Option.isSome(options.id) ? cleanable : options.statuses
+  return yield* Effect.forEach(tasks, (t) =>
+    withFreshTask(
+      t.id,
+      "cleanup",
+      (fresh) => accepts.includes(fresh.status),
+      (fresh) => cleanupTask(fresh, options.keepWorktree),
+      (fresh) =>
+        Option.isSome(options.id)
+          ? Effect.fail(
+              new InvalidInput({
+                reason: `task ${fresh.id} is ${fresh.status}: cleanup takes done, cancelled or failed tasks`
+              })
+            )
+          : Effect.succeed({ id: fresh.id, actions: [] } satisfies CleanupResult)
+    )
+  )
 })
 
 const cleanupTask = Effect.fnUntraced(function* (task: TaskRecord, keepWorktree: boolean) {

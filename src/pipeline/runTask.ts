@@ -15,6 +15,7 @@ import type { AskPolicy } from "../adapters/agentEvents.js"
 import { ErrorStore } from "../store/ErrorStore.js"
 import { readPrompt } from "../store/pg/SharedQueue.js"
 import { TaskRepository } from "../store/TaskRepository.js"
+import { withTaskLock } from "../store/taskLock.js"
 import { QueuePaths } from "../support/paths.js"
 import { currentContainerUser } from "../support/user.js"
 import { agentEnv } from "./agentEnv.js"
@@ -62,10 +63,12 @@ export const runTask = Effect.fn("runTask")(function* (id: string, options: RunO
       host: runnerHost()
     })
     .pipe(
+      withTaskLock(id, "run"), // not while a cleanup or another command acts on the task
       Effect.map(Option.some),
       Effect.catchTags({
         InvalidTransition: () => Effect.succeed(Option.none<TaskRecord>()),
-        TaskNotFound: () => Effect.succeed(Option.none<TaskRecord>())
+        TaskNotFound: () => Effect.succeed(Option.none<TaskRecord>()),
+        TaskBusy: () => Effect.succeed(Option.none<TaskRecord>())
       })
     )
   if (Option.isNone(claimed))
