@@ -4,14 +4,15 @@
  * spending an attempt and leaving a worktree. On a failed check `run` stops with one line and every
  * task stays `todo` with its attempt unchanged.
  */
-import { Effect, Schema } from "effect"
+import { Effect, FileSystem, Path, Schema } from "effect"
 import { CliError } from "effect/cli"
 import { DEFAULT_IMAGE } from "../core/constants.js"
 import { Docker } from "../adapters/Docker.js"
 import { QueuePaths } from "../support/paths.js"
 import { DEFAULT_ENV_ALLOW_LIST } from "../support/env.js"
 import { agentEnv } from "./agentEnv.js"
-import { type JsonObject, mergeAgentConfig, readTemplate } from "./agentConfig.js"
+import { deepMerge, hostSetup, type JsonObject, mergeAgentConfig, readTemplate } from "./agentConfig.js"
+import { CONFIG_FILES, hostOpenCodeDirs } from "./hostOpenCode.js"
 
 /** A check that must pass before `run` claims anything. */
 export class PreflightFailed extends Schema.TaggedError<PreflightFailed>()("PreflightFailed", {
@@ -124,24 +125,52 @@ export const checkCredentials = (sources: CredentialSources): CredentialCheck =>
   }
 }
 
-/** What the agent of an attempt would see: the queue's merged config and the allow-listed environment. */
-export const credentialSources = Effect.fnUntraced(function* () {
+const AuthProviders = Schema.fromJsonString(Schema.Record(Schema.String, Schema.Unknown))
+
+/**
+ * What the agent of an attempt would see, read the way `bootstrapAttempt` assembles it: the host's
+ * config files (unless --no-host-config) < queue/opencode.json < taskq's keys, the host's auth.json
+ * (unless --no-host-auth), and the allow-listed environment.
+ */
+export const credentialSources = Effect.fnUntraced(function* (options: {
+  readonly hostConfig?: boolean
+  readonly hostAuth?: boolean
+}) {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
   const q = yield* QueuePaths
-  const template = yield* readTemplate(q.agentConfigTemplate).pipe(
-    Effect.mapError((e) => new PreflightFailed({ check: "model", reason: e.message }))
-  )
+  const host = yield* hostOpenCodeDirs
+  const setup = hostSetup(options)
+  const exists = (p: string) => fs.exists(p).pipe(Effect.orElseSucceed(() => false))
+  const files: Array<string> = []
+  if (setup.hostConfig && host.configDir !== undefined)
+    for (const name of CONFIG_FILES) files.push(path.join(host.configDir, name))
+  files.push(q.agentConfigTemplate)
+  const layers: Array<JsonObject> = []
+  for (const file of files) if (yield* exists(file)) layers.push(yield* readTemplate(file))
+  const authFile = setup.hostAuth && host.dataDir !== undefined ? path.join(host.dataDir, "auth.json") : undefined
+  const logins =
+    authFile !== undefined && (yield* exists(authFile))
+      ? yield* fs.readFileString(authFile).pipe(
+          Effect.flatMap(Schema.decodeUnknownEffect(AuthProviders)),
+          Effect.orElseSucceed(() => ({}))
+        )
+      : {}
   return {
-    config: mergeAgentConfig(template),
+    config: mergeAgentConfig(layers.reduce(deepMerge, {})),
     configFile: q.agentConfigTemplate,
     env: yield* agentEnv,
-    // the host's auth.json reaches the agent once the attempt bootstrap copies it (helper "opencode")
-    authFile: undefined,
-    authProviders: []
+    authFile,
+    authProviders: Object.keys(logins)
   } satisfies CredentialSources
 })
 
 /** Engine reachable, image present, a model with credentials; else `PreflightFailed` naming what to do. */
-export const preflight = Effect.fn("preflight")(function* (options: { readonly image: string }) {
+export const preflight = Effect.fn("preflight")(function* (options: {
+  readonly image: string
+  readonly hostConfig?: boolean
+  readonly hostAuth?: boolean
+}) {
   const docker = yield* Docker
   yield* docker.ping.pipe(Effect.mapError((e) => new PreflightFailed({ check: "engine", reason: e.message })))
   const exists = yield* docker
@@ -154,7 +183,10 @@ export const preflight = Effect.fn("preflight")(function* (options: { readonly i
       reason: `the worker image ${options.image} does not exist: run \`${build}\``
     })
   }
-  const check = checkCredentials(yield* credentialSources())
+  const sources = yield* credentialSources(options).pipe(
+    Effect.mapError((e) => new PreflightFailed({ check: "model", reason: e.message }))
+  )
+  const check = checkCredentials(sources)
   if (check._tag === "Missing") return yield* new PreflightFailed({ check: "model", reason: check.reason })
   return check
 })

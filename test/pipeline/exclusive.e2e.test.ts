@@ -41,6 +41,8 @@ describe("exclusive actions on one task", () => {
       const [cleanup, rerun] = await Promise.all([
         s.taskq("cleanup", "--id", id),
         (async () => {
+          // alternate who is first: at once, or while the cleanup is busy removing things
+          await new Promise((r) => setTimeout(r, round % 2 === 0 ? 1200 : 0))
           const retry = await s.taskq("retry", "--id", id)
           return retry.code === 0 ? await s.taskq("run", "--id", id) : retry
         })()

@@ -124,7 +124,15 @@ describe("preflight: a machine-wide fault claims nothing", () => {
         .filter((k) => k.endsWith("_API_KEY"))
         .map((k) => [k, undefined])
     )
-    const r = await runTaskq(["run"], { env: { ...noKeys, TASKQ_QUEUE_DIR: s.queue, HOME: s.queue } })
+    const r = await runTaskq(["run"], {
+      env: {
+        ...noKeys,
+        TASKQ_QUEUE_DIR: s.queue,
+        HOME: s.queue,
+        OPENCODE_CONFIG_DIR: undefined,
+        XDG_DATA_HOME: undefined
+      }
+    })
     assert.include(oneLine(r), "no model configured")
     untouched(s, ids)
   })

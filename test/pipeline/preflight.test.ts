@@ -1,6 +1,12 @@
 // Which agent setups have a model they can call: the rules of the credential check, alone.
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { assert, describe, it } from "@effect/vitest"
-import { checkCredentials, type CredentialSources } from "../../src/pipeline/preflight.js"
+import { ConfigProvider, Effect, Layer } from "effect"
+import { mkdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { checkCredentials, credentialSources, type CredentialSources } from "../../src/pipeline/preflight.js"
+import { QueuePaths } from "../../src/support/paths.js"
+import { tempDir } from "../helpers/fixtures.js"
 
 const sources = (over: Partial<CredentialSources>): CredentialSources => ({
   config: {},
@@ -60,4 +66,51 @@ describe("checkCredentials", () => {
     const r = checkCredentials(sources({ config: { model: "claude" }, env: { ANTHROPIC_API_KEY: "x" } }))
     assert.strictEqual(r._tag, "Missing")
   })
+})
+
+describe("credentialSources: what the agent of an attempt would see", () => {
+  const setup = () => {
+    const home = tempDir()
+    const queue = join(home, "queue")
+    mkdirSync(join(home, ".config", "opencode"), { recursive: true })
+    mkdirSync(join(home, ".local", "share", "opencode"), { recursive: true })
+    mkdirSync(queue)
+    writeFileSync(join(home, ".config", "opencode", "opencode.json"), JSON.stringify({ model: "anthropic/claude" }))
+    writeFileSync(
+      join(home, ".local", "share", "opencode", "auth.json"),
+      JSON.stringify({ anthropic: { type: "api" } })
+    )
+    return { home, queue }
+  }
+  const sourcesWith = (home: string, queue: string, options: { hostConfig?: boolean; hostAuth?: boolean }) =>
+    credentialSources(options).pipe(
+      Effect.provide(
+        QueuePaths.layer(queue).pipe(
+          Layer.provideMerge(NodeServices.layer),
+          Layer.provideMerge(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { HOME: home } })))
+        )
+      )
+    )
+
+  it.live("the host's config and login count, unless turned off", () =>
+    Effect.gen(function* () {
+      const { home, queue } = setup()
+      const all = yield* sourcesWith(home, queue, {})
+      assert.deepInclude(checkCredentials(all), { _tag: "Ok", model: "anthropic/claude", provider: "anthropic" })
+      const noAuth = yield* sourcesWith(home, queue, { hostAuth: false })
+      assert.strictEqual(checkCredentials(noAuth)._tag, "Missing")
+      const noConfig = yield* sourcesWith(home, queue, { hostConfig: false })
+      assert.deepInclude(checkCredentials(noConfig), { _tag: "Ok", model: undefined, provider: "anthropic" })
+    })
+  )
+
+  it.live("queue/opencode.json wins over the host's config", () =>
+    Effect.gen(function* () {
+      const { home, queue } = setup()
+      writeFileSync(join(queue, "opencode.json"), JSON.stringify({ model: "openai/gpt" }))
+      const r = checkCredentials(yield* sourcesWith(home, queue, {}))
+      assert.strictEqual(r._tag, "Missing")
+      if (r._tag === "Missing") assert.include(r.reason, "openai/gpt")
+    })
+  )
 })

@@ -1,6 +1,6 @@
 // The per-task lock on a real queue folder: exclusion, reentrancy, and acting on the record as it is.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Ref } from "effect"
+import { Effect, Fiber, type Layer, Ref } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { TaskRepository } from "../../src/store/TaskRepository.js"
@@ -8,11 +8,10 @@ import { withFreshTask, withTaskLock } from "../../src/store/taskLock.js"
 import { tempDir } from "../helpers/fixtures.js"
 import { sampleRecord, storeAt } from "../helpers/layers.js"
 
-const withQueue = <A, E>(f: (root: string) => Effect.Effect<A, E, TaskRepository | never>) => {
+type Store = Layer.Success<ReturnType<typeof storeAt>>
+const withQueue = <A, E>(f: (root: string) => Effect.Effect<A, E, Store>) => {
   const root = join(tempDir(), "queue")
-  return Effect.gen(function* () {
-    return yield* f(root)
-  }).pipe(Effect.provide(storeAt(root)))
+  return f(root).pipe(Effect.provide(storeAt(root)))
 }
 
 describe("withTaskLock", () => {
@@ -28,10 +27,16 @@ describe("withTaskLock", () => {
           }).pipe(withTaskLock(id, name))
         yield* Effect.all([action("A", "a1"), action("A", "a2")], { concurrency: 2 })
         const one = yield* Ref.get(log)
-        assert.deepStrictEqual(one.map((l) => l.split(" ")[1]), ["in", "out", "in", "out"])
+        assert.deepStrictEqual(
+          one.map((l) => l.split(" ")[1]),
+          ["in", "out", "in", "out"]
+        )
         yield* Ref.set(log, [])
         yield* Effect.all([action("A", "a"), action("B", "b")], { concurrency: 2 })
-        assert.deepStrictEqual((yield* Ref.get(log)).slice(0, 2).map((l) => l.split(" ")[1]), ["in", "in"])
+        assert.deepStrictEqual(
+          (yield* Ref.get(log)).slice(0, 2).map((l) => l.split(" ")[1]),
+          ["in", "in"]
+        )
         assert.isFalse(existsSync(join(root, "locks", "A.lock")), "released")
       })
     )
