@@ -5,6 +5,7 @@ import { ConfigProvider, Effect, Layer } from "effect"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { checkCredentials, credentialSources, type CredentialSources } from "../../src/pipeline/preflight.js"
+import { TaskqConfig } from "../../src/support/config.js"
 import { QueuePaths } from "../../src/support/paths.js"
 import { tempDir } from "../helpers/fixtures.js"
 
@@ -86,6 +87,7 @@ describe("credentialSources: what the agent of an attempt would see", () => {
     credentialSources(options).pipe(
       Effect.provide(
         QueuePaths.layer(queue).pipe(
+          Layer.provideMerge(TaskqConfig.layerTest()),
           Layer.provideMerge(NodeServices.layer),
           Layer.provideMerge(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { HOME: home } })))
         )
