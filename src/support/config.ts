@@ -205,12 +205,12 @@ const FileJson = Schema.fromJsonString(Schema.Record(Schema.String, Schema.Unkno
 const readFile = Effect.fnUntraced(function* (file: string) {
   const fs = yield* FileSystem.FileSystem
   const text = yield* fs.readFileString(file).pipe(
-    Effect.map(Option.some),
-    Effect.catchReason("PlatformError", "NotFound", () => Effect.succeed(Option.none<string>())),
+    Effect.asSome,
+    Effect.catchReason("PlatformError", "NotFound", () => Effect.succeedNone),
     Effect.mapError((e) => new ConfigInvalid({ source: file, reason: e.message }))
   )
   if (Option.isNone(text)) return undefined
-  const json = yield* Schema.decodeUnknownEffect(FileJson)(text.value).pipe(
+  const json = yield* Schema.decodeEffect(FileJson)(text.value).pipe(
     Effect.mapError(() => new ConfigInvalid({ source: file, reason: "expected a JSON object" }))
   )
   const byKey = new Map(names.flatMap((n) => (entry(n).fileKey ? [[entry(n).fileKey, n] as const] : [])))
