@@ -9,14 +9,14 @@
  * can call another that takes it too. A holder that died is taken over after the stale time
  * (`TASKQ_LOCK_STALE_MS`, 10 s by default).
  */
-import { Config, Context, Effect, FileSystem, Path, Result, Schema } from "effect"
+import { Context, Effect, FileSystem, Path, Result, Schema } from "effect"
 import { CliError } from "effect/cli"
 import lockfile from "proper-lockfile"
 import { QueueError } from "../core/errors.js"
 import { validateTaskId } from "../core/ids.js"
 import type { TaskRecord } from "../core/task.js"
+import { TaskqConfig } from "../support/config.js"
 import { QueuePaths } from "../support/paths.js"
-import { DEFAULT_STALE_MS } from "./queueLock.js"
 import { TaskRepository } from "./TaskRepository.js"
 
 /** Another taskq command held the task's lock for longer than we wait. */
@@ -58,17 +58,14 @@ export const withTaskLock =
   (id: string, action: string) =>
   <A, E, R>(
     effect: Effect.Effect<A, E, R>
-  ): Effect.Effect<A, E | TaskBusy | QueueError, R | QueuePaths | FileSystem.FileSystem | Path.Path> =>
+  ): Effect.Effect<A, E | TaskBusy | QueueError, R | QueuePaths | TaskqConfig | FileSystem.FileSystem | Path.Path> =>
     Effect.gen(function* () {
       const held = yield* HeldTaskLocks
       if (held.has(id)) return yield* effect
       const fs = yield* FileSystem.FileSystem
       const files = yield* lockFiles(id)
       const io = (e: { readonly message: string }) => new QueueError({ path: files.dir, reason: e.message })
-      const staleMs = yield* Config.Int("TASKQ_LOCK_STALE_MS").pipe(
-        Config.withDefault(DEFAULT_STALE_MS),
-        Effect.orElseSucceed(() => DEFAULT_STALE_MS)
-      )
+      const staleMs = (yield* TaskqConfig).values.lockStaleMs
       yield* fs.makeDirectory(files.dir, { recursive: true }).pipe(Effect.mapError(io))
       const me = `taskq ${action} (pid ${process.pid})`
       return yield* Effect.acquireUseRelease(
