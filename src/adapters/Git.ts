@@ -1,14 +1,48 @@
-/** Git, through its command line: repository checks, worktrees, branches, diffs. */
+/**
+ * Git, through its command line: repository checks, worktrees, branches, diffs, and the agent's
+ * private git dir (gitBox.ts). Host-side git never executes configuration the agent could have
+ * written (gitSafety.ts): calls on a task use the git dir taskq created, verified first.
+ */
 import { Context, Effect, FileSystem, Layer, Schedule, Semaphore } from "effect"
 import { ChildProcessSpawner } from "effect/process"
 import { InvalidInput, StageError } from "../core/errors.js"
 import { type CommandOptions, runCommand } from "../support/process.js"
+import { currentUid } from "../support/user.js"
+import type { BindMount } from "./Docker.js"
+import { importBox, prepareBox } from "./gitBox.js"
+import { DIFF_FLAGS, gitFileTarget, HARDENED_ENV, HARDENING, safeDirectories } from "./gitSafety.js"
 
 export interface WorktreeInfo {
   readonly path: string
   readonly head: string
   readonly branch: string | undefined
 }
+
+/** Who owns a repository's git dir: host git on its tasks runs as them when taskq is root. */
+export interface RepoOwner {
+  readonly uid: number
+  readonly gid: number
+}
+
+/** The agent's private git dir of one attempt and what the container needs mounted for it. */
+export interface GitBox {
+  readonly gitDir: string
+  readonly mounts: ReadonlyArray<BindMount>
+}
+
+/** One resolved repository: its common git dir and the user host git runs as (undefined: taskq's own). */
+export interface RepoRef {
+  readonly repo: string
+  readonly common: string
+  readonly owner: RepoOwner
+  readonly runAs: RepoOwner | undefined
+}
+
+export type GitRun = (
+  stage: string,
+  args: ReadonlyArray<string>,
+  options?: CommandOptions
+) => Effect.Effect<{ readonly stdout: string; readonly exitCode: number }, StageError>
 
 export class Git extends Context.Service<
   Git,
@@ -22,6 +56,8 @@ export class Git extends Context.Service<
     readonly isValidBranchName: (repo: string, name: string) => Effect.Effect<boolean, StageError>
     /** The repository's common git dir (the main `.git`), absolute. */
     readonly commonDir: (dir: string) => Effect.Effect<string, StageError>
+    /** The uid:gid owning the repository's git dir. */
+    readonly owner: (repo: string) => Effect.Effect<RepoOwner, StageError>
     /**
      * Adds a worktree at `path` on a new `branch` from `base` (or on the existing `branch` with
      * `reuseBranch`); serialised per repository.
@@ -34,10 +70,17 @@ export class Git extends Context.Service<
       options?: { readonly reuseBranch?: boolean }
     ) => Effect.Effect<void, StageError>
     readonly branchExists: (repo: string, branch: string) => Effect.Effect<boolean, StageError>
-    /** The worktree's private git dir (`.git/worktrees/<name>`), absolute. */
-    readonly adminDir: (worktree: string) => Effect.Effect<string, StageError>
+    /**
+     * The worktree's private git dir in `repo` (`.git/worktrees/<name>`), found from the repository
+     * and checked against the worktree's `.git` file: a file that points elsewhere is refused.
+     */
+    readonly adminDir: (repo: string, worktree: string) => Effect.Effect<string, StageError>
     /** Commits every change in the worktree to its branch, so removing it loses nothing; the new commit or undefined. */
-    readonly snapshot: (worktree: string, message: string) => Effect.Effect<string | undefined, StageError>
+    readonly snapshot: (
+      repo: string,
+      worktree: string,
+      message: string
+    ) => Effect.Effect<string | undefined, StageError>
     readonly listWorktrees: (repo: string) => Effect.Effect<ReadonlyArray<WorktreeInfo>, StageError>
     /** Removes the worktree at `path` (forced: local changes go with it); nothing to do is fine. */
     readonly removeWorktree: (repo: string, path: string) => Effect.Effect<void, StageError>
@@ -52,7 +95,29 @@ export class Git extends Context.Service<
       options?: { readonly force?: boolean }
     ) => Effect.Effect<boolean, StageError>
     /** The worktree's changes against `base`, untracked files included, without touching its index. */
-    readonly diff: (worktree: string, base: string) => Effect.Effect<string, StageError>
+    readonly diff: (repo: string, worktree: string, base: string) => Effect.Effect<string, StageError>
+    /**
+     * Creates the agent's private git dir in `boxDir` for the worktree's `branch`: its own refs,
+     * index and objects, the repository's objects read-only through alternates. The container sees
+     * it through a read-only `.git` file over the worktree's; the repository's own git dir is not mounted.
+     */
+    readonly prepareBox: (
+      repo: string,
+      worktree: string,
+      branch: string,
+      boxDir: string
+    ) => Effect.Effect<GitBox, StageError>
+    /**
+     * Brings the task branch of the private git dir in `boxDir` back into the repository (objects
+     * checked, hooks off, ref moved only from where taskq left it); the new tip, or undefined when
+     * there was nothing to bring.
+     */
+    readonly importBox: (
+      repo: string,
+      worktree: string,
+      branch: string,
+      boxDir: string
+    ) => Effect.Effect<string | undefined, StageError>
   }
 >()("taskq/adapters/Git") {
   static readonly layer = Layer.effect(
@@ -60,13 +125,17 @@ export class Git extends Context.Service<
     Effect.gen(function* () {
       const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
       const fs = yield* FileSystem.FileSystem
-      const run = (stage: string, dir: string, args: ReadonlyArray<string>, options: CommandOptions = {}) =>
-        runCommand(stage, "git", ["-c", "safe.directory=*", "-C", dir, ...args], options).pipe(
+      const exec = (stage: string, cmd: string, args: ReadonlyArray<string>, options: CommandOptions = {}) =>
+        runCommand(stage, cmd, args, { ...options, env: { ...HARDENED_ENV, ...options.env } }).pipe(
           Effect.provideService(ChildProcessSpawner.ChildProcessSpawner, spawner)
         )
+      /** git found from a directory the user named: that repository, and no other, is trusted. */
+      const run = (stage: string, dir: string, args: ReadonlyArray<string>, options: CommandOptions = {}) =>
+        exec(stage, "git", [...HARDENING, ...safeDirectories(dir), "-C", dir, ...args], options)
       const git = (dir: string, args: ReadonlyArray<string>, stage = "git") =>
         run(stage, dir, args).pipe(Effect.map((r) => r.stdout.trim()))
       const invalid = (reason: string) => () => Effect.fail(new InvalidInput({ reason }))
+      const fail = (stage: string, stderr: string) => new StageError({ stage, exitCode: 1, stdout: "", stderr })
 
       // `git worktree add` in one repository at once: concurrent adds race on .git/config.lock
       const locks = new Map<string, Semaphore.Semaphore>()
@@ -79,12 +148,91 @@ export class Git extends Context.Service<
         return sem.withPermits(1)
       }
       const commonDir = (dir: string) => git(dir, ["rev-parse", "--path-format=absolute", "--git-common-dir"], "setup")
+
+      const refs = new Map<string, RepoRef>()
+      const resolveRepo = Effect.fnUntraced(function* (repo: string) {
+        const cached = refs.get(repo)
+        if (cached) return cached
+        const common = yield* commonDir(repo)
+        const info = yield* fs.stat(common).pipe(Effect.mapError((e) => fail("setup", e.message)))
+        const owner = {
+          uid: info.uid._tag === "Some" ? info.uid.value : 0,
+          gid: info.gid._tag === "Some" ? info.gid.value : 0
+        }
+        const ref = { repo, common, owner, runAs: currentUid() === 0 && owner.uid !== 0 ? owner : undefined }
+        refs.set(repo, ref)
+        return ref
+      })
+      /** git on the repository's own git dir, as its owner when taskq is root (new objects stay theirs). */
+      const inGitDir =
+        (ref: RepoRef, gitDir: string, workTree?: string): GitRun =>
+        (stage, args, options = {}) => {
+          const gitArgs = [
+            ...HARDENING,
+            `--git-dir=${gitDir}`,
+            ...(workTree !== undefined ? [`--work-tree=${workTree}`] : []),
+            ...args
+          ]
+          const [cmd, all] = ref.runAs
+            ? [
+                "setpriv",
+                [`--reuid=${ref.runAs.uid}`, `--regid=${ref.runAs.gid}`, "--clear-groups", "--", "git", ...gitArgs]
+              ]
+            : ["git", gitArgs]
+          return exec(stage, cmd, all, { cwd: "/", ...options })
+        }
+      const inRepo = Effect.fnUntraced(function* (repo: string) {
+        const ref = yield* resolveRepo(repo)
+        return { ref, run: inGitDir(ref, ref.common) }
+      })
+      const out = (r: { readonly stdout: string }) => r.stdout.trim()
+
+      const readText = (path: string, stage: string) =>
+        fs.readFileString(path).pipe(Effect.mapError((e) => fail(stage, `cannot read ${path}: ${e.message}`)))
+      /** The worktree's admin dir, from the repository's side, and the worktree's `.git` file checked against it. */
+      const adminDirOf = Effect.fnUntraced(function* (ref: RepoRef, worktree: string, stage: string) {
+        const admin = `${ref.common}/worktrees`
+        const names = yield* fs.readDirectory(admin).pipe(Effect.orElseSucceed((): Array<string> => []))
+        let found: string | undefined
+        for (const name of names) {
+          const back = yield* fs.readFileString(`${admin}/${name}/gitdir`).pipe(Effect.orElseSucceed(() => ""))
+          if (back.trim() === `${worktree}/.git`) found = `${admin}/${name}`
+        }
+        if (!found) return yield* fail(stage, `${worktree} is not a worktree of ${ref.repo}`)
+        const dotGit = `${worktree}/.git`
+        const info = yield* fs
+          .stat(dotGit)
+          .pipe(Effect.mapError((e) => fail(stage, `cannot read ${dotGit}: ${e.message}`)))
+        const link = yield* fs.readLink(dotGit).pipe(Effect.option)
+        const content = info.type === "File" && link._tag === "None" ? yield* readText(dotGit, stage) : ""
+        if (gitFileTarget(content, worktree) !== found)
+          return yield* fail(
+            stage,
+            `${dotGit} was tampered with: it no longer points to ${found}, the git dir taskq created; ` +
+              `refusing to run git there (inspect it, then restore it or remove the worktree by hand)`
+          )
+        return found
+      })
+      const inWorktree = Effect.fnUntraced(function* (repo: string, worktree: string, stage: string) {
+        const ref = yield* resolveRepo(repo)
+        const admin = yield* adminDirOf(ref, worktree, stage)
+        return { ref, admin, run: inGitDir(ref, admin, worktree) }
+      })
+
+      const listWorktrees = Effect.fnUntraced(function* (repo: string) {
+        const { run } = yield* inRepo(repo)
+        return parseWorktrees(out(yield* run("git", ["worktree", "list", "--porcelain"])))
+      })
+      const branchExists = Effect.fnUntraced(function* (repo: string, branch: string, stage = "setup") {
+        const { run } = yield* inRepo(repo)
+        const r = yield* run(stage, ["show-ref", "--verify", "--quiet", `refs/heads/${branch}`], {
+          okExitCodes: [0, 1]
+        })
+        return r.exitCode === 0
+      })
       // another taskq process may hold a git lock in the same repository: retry those briefly
       const isLockContention = (e: StageError) =>
         /\.lock'?: File exists|could not lock config file|Unable to create .*\.lock/i.test(e.stderr)
-
-      const listWorktrees = (repo: string) =>
-        git(repo, ["worktree", "list", "--porcelain"]).pipe(Effect.map(parseWorktrees))
 
       return Git.of({
         repoRoot: Effect.fn("Git.repoRoot")(function* (dir: string) {
@@ -115,6 +263,7 @@ export class Git extends Context.Service<
           return r.exitCode === 0 && !name.startsWith("-")
         }),
         commonDir,
+        owner: (repo) => resolveRepo(repo).pipe(Effect.map((r) => r.owner)),
         addWorktree: Effect.fn("Git.addWorktree")(function* (
           repo: string,
           path: string,
@@ -122,26 +271,31 @@ export class Git extends Context.Service<
           base: string,
           options?: { readonly reuseBranch?: boolean }
         ) {
-          const key = yield* commonDir(repo)
+          const { ref, run } = yield* inRepo(repo)
           const args = options?.reuseBranch
             ? ["worktree", "add", path, branch]
             : ["worktree", "add", "-b", branch, path, base]
-          yield* git(repo, args, "setup").pipe(
+          // as root for another user's repository: taskq makes the (empty) folder and hands it to them
+          if (ref.runAs && !(yield* fs.exists(path).pipe(Effect.orElseSucceed(() => true)))) {
+            const owner = ref.runAs
+            yield* fs.makeDirectory(path, { recursive: true }).pipe(
+              Effect.andThen(fs.chown(path, owner.uid, owner.gid)),
+              Effect.mapError((e) => fail("setup", `cannot create ${path}: ${e.message}`))
+            )
+          }
+          yield* run("setup", args).pipe(
             Effect.retry({ while: isLockContention, schedule: Schedule.exponential("50 millis"), times: 8 }),
-            serialised(key)
+            serialised(ref.common)
           )
         }),
         listWorktrees,
-        branchExists: (repo, branch) =>
-          run("setup", repo, ["show-ref", "--verify", "--quiet", `refs/heads/${branch}`], { okExitCodes: [0, 1] }).pipe(
-            Effect.map((r) => r.exitCode === 0)
-          ),
-        adminDir: (worktree) => git(worktree, ["rev-parse", "--absolute-git-dir"], "setup"),
-        snapshot: Effect.fn("Git.snapshot")(function* (worktree: string, message: string) {
-          const status = yield* git(worktree, ["status", "--porcelain"], "cleanup")
-          if (status === "") return undefined
-          yield* git(worktree, ["add", "-A"], "cleanup")
-          yield* run("cleanup", worktree, [
+        branchExists: (repo, branch) => branchExists(repo, branch),
+        adminDir: (repo, worktree) => inWorktree(repo, worktree, "setup").pipe(Effect.map((w) => w.admin)),
+        snapshot: Effect.fn("Git.snapshot")(function* (repo: string, worktree: string, message: string) {
+          const { run } = yield* inWorktree(repo, worktree, "cleanup")
+          if (out(yield* run("cleanup", ["status", "--porcelain"])) === "") return undefined
+          yield* run("cleanup", ["add", "-A"])
+          yield* run("cleanup", [
             "-c",
             "user.name=taskq",
             "-c",
@@ -152,15 +306,16 @@ export class Git extends Context.Service<
             "-m",
             message
           ])
-          return yield* git(worktree, ["rev-parse", "HEAD"], "cleanup")
+          return out(yield* run("cleanup", ["rev-parse", "HEAD"]))
         }),
         removeWorktree: Effect.fn("Git.removeWorktree")(function* (repo: string, path: string) {
+          const { ref, run } = yield* inRepo(repo)
           const registered = (yield* listWorktrees(repo)).some((w) => w.path === path)
           if (registered) {
-            const key = yield* commonDir(repo)
-            yield* git(repo, ["worktree", "remove", "--force", "--force", path], "cleanup").pipe(serialised(key))
+            yield* adminDirOf(ref, path, "cleanup")
+            yield* run("cleanup", ["worktree", "remove", "--force", "--force", path]).pipe(serialised(ref.common))
           }
-          yield* git(repo, ["worktree", "prune"], "cleanup")
+          yield* run("cleanup", ["worktree", "prune"])
         }),
         deleteBranch: Effect.fn("Git.deleteBranch")(function* (
           repo: string,
@@ -168,34 +323,43 @@ export class Git extends Context.Service<
           base: string,
           options?: { readonly force?: boolean }
         ) {
-          const exists = yield* run("cleanup", repo, ["show-ref", "--verify", "--quiet", `refs/heads/${branch}`], {
-            okExitCodes: [0, 1]
-          })
-          if (exists.exitCode !== 0) return false
+          const { run } = yield* inRepo(repo)
+          if (!(yield* branchExists(repo, branch, "cleanup"))) return false
           if (!options?.force) {
-            const ahead = Number(yield* git(repo, ["rev-list", "--count", `${base}..refs/heads/${branch}`], "cleanup"))
+            const ahead = Number(out(yield* run("cleanup", ["rev-list", "--count", `${base}..refs/heads/${branch}`])))
             if (ahead > 0) {
-              return yield* new StageError({
-                stage: "cleanup",
-                exitCode: 1,
-                stdout: "",
-                stderr: `branch ${branch} has ${ahead} commit${ahead > 1 ? "s" : ""} not on ${base}; not deleting it (force to override)`
-              })
+              return yield* fail(
+                "cleanup",
+                `branch ${branch} has ${ahead} commit${ahead > 1 ? "s" : ""} not on ${base}; not deleting it (force to override)`
+              )
             }
           }
-          yield* git(repo, ["branch", "-D", branch], "cleanup")
+          yield* run("cleanup", ["branch", "-D", branch])
           return true
         }),
-        diff: Effect.fn("Git.diff")(function* (worktree: string, base: string) {
+        diff: Effect.fn("Git.diff")(function* (repo: string, worktree: string, base: string) {
+          const { admin, run } = yield* inWorktree(repo, worktree, "diff")
           // a private index: `add -A` stages untracked files for the diff without touching the worktree's own index
-          const gitDir = yield* git(worktree, ["rev-parse", "--absolute-git-dir"], "diff")
-          const index = `${gitDir}/taskq-diff-index-${process.pid}-${Math.random().toString(36).slice(2)}`
+          const index = `${admin}/taskq-diff-index-${process.pid}-${Math.random().toString(36).slice(2)}`
           const env = { GIT_INDEX_FILE: index }
           return yield* Effect.gen(function* () {
-            yield* run("diff", worktree, ["read-tree", "HEAD"], { env })
-            yield* run("diff", worktree, ["add", "-A"], { env })
-            return (yield* run("diff", worktree, ["diff", "--cached", base], { env })).stdout
+            yield* run("diff", ["read-tree", "HEAD"], { env })
+            yield* run("diff", ["add", "-A"], { env })
+            return (yield* run("diff", ["diff", ...DIFF_FLAGS, "--cached", base], { env })).stdout
           }).pipe(Effect.ensuring(fs.remove(index, { force: true }).pipe(Effect.ignore)))
+        }),
+        prepareBox: Effect.fn("Git.prepareBox")(function* (repo, worktree, branch, boxDir) {
+          const w = yield* inWorktree(repo, worktree, "setup")
+          return yield* prepareBox({ ...w, worktree, branch, boxDir }).pipe(
+            Effect.provideService(FileSystem.FileSystem, fs)
+          )
+        }),
+        importBox: Effect.fn("Git.importBox")(function* (repo, worktree, branch, boxDir) {
+          const w = yield* inWorktree(repo, worktree, "import")
+          const repoRun = inGitDir(w.ref, w.ref.common)
+          return yield* importBox({ ...w, repoRun, worktree, branch, boxDir }).pipe(
+            Effect.provideService(FileSystem.FileSystem, fs)
+          )
         })
       })
     })
@@ -215,14 +379,17 @@ export const gitTestLayer = (overrides: Partial<Git["Service"]> = {}) =>
         resolveCommit: () => Effect.succeed("0".repeat(40)),
         isValidBranchName: () => Effect.succeed(true),
         commonDir: (dir) => Effect.succeed(dir),
+        owner: () => Effect.succeed({ uid: currentUid(), gid: 0 }),
         addWorktree: (_repo, path) => fs.makeDirectory(path, { recursive: true }).pipe(Effect.orDie),
         listWorktrees: () => Effect.succeed([]),
         removeWorktree: () => Effect.void,
         deleteBranch: () => Effect.succeed(false),
         diff: () => Effect.succeed(""),
         branchExists: () => Effect.succeed(false),
-        adminDir: (worktree) => Effect.succeed(worktree),
+        adminDir: (_repo, worktree) => Effect.succeed(worktree),
         snapshot: () => Effect.succeed(undefined),
+        prepareBox: (_repo, _worktree, _branch, boxDir) => Effect.succeed({ gitDir: `${boxDir}/git`, mounts: [] }),
+        importBox: () => Effect.succeed(undefined),
         ...overrides
       })
     })

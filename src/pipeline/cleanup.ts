@@ -12,6 +12,7 @@ import { ErrorStore } from "../store/ErrorStore.js"
 import { clearRuntimePatch, TaskRepository } from "../store/TaskRepository.js"
 import { withFreshTask } from "../store/taskLock.js"
 import { QueuePaths } from "../support/paths.js"
+import { importAgentCommits } from "./agentCommits.js"
 
 export interface CleanupOptions {
   readonly statuses: ReadonlyArray<TaskStatus>
@@ -77,7 +78,9 @@ const cleanupTask = Effect.fnUntraced(function* (task: TaskRecord, keepWorktree:
   if (!keepWorktree && (yield* fs.exists(task.worktree_path).pipe(Effect.mapError(io(task.worktree_path))))) {
     const registered = (yield* git.listWorktrees(task.repo)).some((w) => w.path === task.worktree_path)
     if (registered) {
+      yield* importAgentCommits(task, "cleanup")
       const saved = yield* git.snapshot(
+        task.repo,
         task.worktree_path,
         `taskq: work of ${task.id} (attempt ${task.attempt}, ${task.status})`
       )

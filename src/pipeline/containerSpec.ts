@@ -2,7 +2,7 @@
 import { AGENT_PORT } from "../core/constants.js"
 import { ATTEMPT_LABEL, containerName, TASK_LABEL } from "../core/naming.js"
 import type { TaskRecord } from "../core/task.js"
-import type { ContainerSpec } from "../adapters/Docker.js"
+import type { BindMount, ContainerSpec } from "../adapters/Docker.js"
 import type { ContainerUser } from "../support/user.js"
 
 /** Where the image's OpenCode reads its config and keeps its data (XDG dirs of /home/agent). */
@@ -19,8 +19,12 @@ export interface TaskContainerInput {
   readonly task: TaskRecord
   readonly image: string
   readonly user: ContainerUser
-  /** The repository's common git dir, mounted at the same path so git works in the worktree. */
-  readonly gitCommonDir: string
+  /**
+   * What git in the container needs: the agent's private git dir, the read-only `.git` file over
+   * the worktree's that points to it, the repository's objects read-only (Git.prepareBox). The
+   * repository's own git dir (hooks, config, refs) is never mounted.
+   */
+  readonly gitMounts: ReadonlyArray<BindMount>
   readonly dirs: AttemptDirs
   /** Allow-listed host variables, plus what taskq sets itself. */
   readonly env: Readonly<Record<string, string>>
@@ -35,7 +39,7 @@ export const taskContainerSpec = (input: TaskContainerInput): ContainerSpec => (
   env: { ...input.env, OPENCODE_PORT: String(AGENT_PORT) },
   binds: [
     { host: input.task.worktree_path, container: input.task.worktree_path },
-    { host: input.gitCommonDir, container: input.gitCommonDir },
+    ...input.gitMounts,
     { host: input.dirs.configDir, container: CONTAINER_CONFIG_DIR },
     { host: input.dirs.dataDir, container: CONTAINER_DATA_DIR }
   ],

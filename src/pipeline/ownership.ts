@@ -1,15 +1,34 @@
-/** Hands host folders to the container's user when taskq runs as root (containers never run as root). */
-import { Effect } from "effect"
-import type { ChildProcessSpawner } from "effect/process"
-import type { StageError } from "../core/errors.js"
+/**
+ * Who owns what taskq makes for a task: the attempt dir is private (0700) and, when taskq runs as
+ * root for another user's repository, handed to that user. taskq only ever chowns what it has just
+ * created itself (a fresh attempt dir, before any container sees it); the worktree is created as
+ * the repository's owner by Git.addWorktree, never chowned afterwards.
+ */
+import { Effect, FileSystem } from "effect"
+import { StageError } from "../core/errors.js"
+import { Git } from "../adapters/Git.js"
 import { runCommand } from "../support/process.js"
-import type { ContainerUser } from "../support/user.js"
+import { type ContainerUser, containerUser, currentGid, currentUid } from "../support/user.js"
 
-/** `chown -R` the paths to the container user; nothing to do unless the host user is root. */
-export const handOver = (
+/** The user the task's container runs as (see `containerUser`). */
+export const taskUser = Effect.fnUntraced(function* (repo: string) {
+  const owner = yield* (yield* Git).owner(repo)
+  return containerUser({ uid: currentUid(), gid: currentGid() }, owner)
+})
+
+/**
+ * Makes the fresh attempt dir's folders private (0700) and, when taskq runs as another uid than
+ * the container's, hands the whole fresh tree (taskq created all of it) to the container's user.
+ */
+export const sealAttemptDir = Effect.fnUntraced(function* (
   user: ContainerUser,
-  paths: ReadonlyArray<string>
-): Effect.Effect<void, StageError, ChildProcessSpawner.ChildProcessSpawner> =>
-  !user.hostIsRoot || paths.length === 0
-    ? Effect.void
-    : runCommand("setup", "chown", ["-R", `${user.uid}:${user.gid}`, "--", ...paths]).pipe(Effect.asVoid)
+  attemptDir: string,
+  dirs: ReadonlyArray<string>
+) {
+  const fs = yield* FileSystem.FileSystem
+  yield* Effect.forEach([attemptDir, ...dirs], (d) => fs.chmod(d, 0o700), { discard: true }).pipe(
+    Effect.mapError((e) => new StageError({ stage: "setup", exitCode: 1, stdout: "", stderr: e.message }))
+  )
+  if (user.uid !== currentUid())
+    yield* runCommand("setup", "chown", ["-R", "-P", `${user.uid}:${user.gid}`, "--", attemptDir])
+})

@@ -17,12 +17,12 @@ import { readPrompt } from "../store/pg/SharedQueue.js"
 import { TaskRepository } from "../store/TaskRepository.js"
 import { withTaskLock } from "../store/taskLock.js"
 import { QueuePaths } from "../support/paths.js"
-import { currentContainerUser } from "../support/user.js"
 import { agentEnv } from "./agentEnv.js"
 import { bootstrapAttempt, describeBootstrap, hostSetup } from "./agentConfig.js"
 import { taskContainerSpec } from "./containerSpec.js"
 import { failureOf, type Failure, summary } from "./errorReport.js"
-import { handOver } from "./ownership.js"
+import { sealAttemptDir, taskUser } from "./ownership.js"
+import { importAgentCommits } from "./agentCommits.js"
 import { runnerHost, runnerId } from "./recover.js"
 import type { Progress } from "./progress.js"
 import { containerDeath, followLogs, watchContainer } from "./watch.js"
@@ -129,6 +129,7 @@ const attempt = Effect.fnUntraced(function* (
   if (stale.length > 0) yield* say(`removed stale container${stale.length > 1 ? "s" : ""} ${stale.join(", ")}`)
   const baseSha = yield* git.resolveCommit(task.repo, task.base).pipe(Effect.mapError((e) => setupError(e.message)))
   if (reuse) {
+    yield* importAgentCommits(task, "setup") // the previous attempt's commits carry over
     yield* say(`reusing worktree ${task.worktree_path}`)
   } else {
     const branchExists = yield* git.branchExists(task.repo, task.branch)
@@ -150,8 +151,9 @@ const attempt = Effect.fnUntraced(function* (
     Effect.mapError((e) => setupError(e.message))
   )
   yield* say(`agent setup: ${describeBootstrap(boot)}`)
-  const user = currentContainerUser()
-  yield* handOver(user, [task.worktree_path, attemptDir, yield* git.adminDir(task.worktree_path)])
+  const box = yield* git.prepareBox(task.repo, task.worktree_path, task.branch, attemptDir)
+  const user = yield* taskUser(task.repo)
+  yield* sealAttemptDir(user, attemptDir, [dirs.configDir, dirs.dataDir])
   yield* repo
     .updateRuntime(task.id, {
       base_sha: baseSha,
@@ -182,7 +184,7 @@ const attempt = Effect.fnUntraced(function* (
     task,
     image: options.image,
     user,
-    gitCommonDir: yield* git.commonDir(task.worktree_path),
+    gitMounts: box.mounts,
     dirs,
     env,
     ...(options.limits ? { limits: options.limits } : {})
@@ -222,6 +224,7 @@ const attempt = Effect.fnUntraced(function* (
         )
       )
       stage.current = "success"
+      yield* importAgentCommits(task, "success")
       const done = yield* repo
         .transition(task.id, "ok", { finished_at: yield* nowIso, runner: null })
         .pipe(Effect.mapError((e) => new StageError({ stage: "success", exitCode: 1, stdout: "", stderr: e.message })))
@@ -264,14 +267,23 @@ const onFailure = (task: TaskRecord, options: RunOptions, failure: Failure, inte
       })
       .pipe(note("writing the error report"))
     let containerGone = false
+    const services = yield* Effect.context<FileSystem.FileSystem | Git | QueuePaths>()
+    const imported = yield* importAgentCommits(task).pipe(
+      Effect.provideContext(services),
+      note("bringing back the agent's commits")
+    )
     if (options.cleanupOnFail) {
       const removed = yield* docker.removeTaskContainers(task.id).pipe(note("removing containers"))
       containerGone = Option.isSome(removed)
       const saved = yield* git
-        .snapshot(task.worktree_path, `taskq: work of ${task.id} attempt ${task.attempt} (failed: ${failure.stage})`)
+        .snapshot(
+          task.repo,
+          task.worktree_path,
+          `taskq: work of ${task.id} attempt ${task.attempt} (failed: ${failure.stage})`
+        )
         .pipe(note("saving the worktree's changes"))
       // the worktree goes only when its changes are safe on the branch
-      if (Option.isSome(saved))
+      if (Option.isSome(saved) && Option.isSome(imported))
         yield* git.removeWorktree(task.repo, task.worktree_path).pipe(note("removing the worktree"))
     } else if (interrupted) {
       const containers = yield* docker.listTaskContainers(task.id).pipe(note("listing containers"))

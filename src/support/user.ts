@@ -1,17 +1,20 @@
-/** Which uid:gid task containers run as: the invoking user's, never root. */
-
-/** The uid:gid used when taskq itself runs as root. */
-export const UNPRIVILEGED = { uid: 1000, gid: 1000 } as const
+/** Which uid:gid task containers run as, and who taskq runs as. */
 
 export interface ContainerUser {
   readonly uid: number
   readonly gid: number
-  readonly hostIsRoot: boolean
 }
 
-export const containerUser = (uid: number, gid: number): ContainerUser =>
-  uid === 0 ? { ...UNPRIVILEGED, hostIsRoot: true } : { uid, gid, hostIsRoot: false }
+/** The uid of the taskq process (0 where the platform has none, as on Windows). */
+export const currentUid = (): number => process.getuid?.() ?? 0
 
-/** The invoking process's user, mapped by `containerUser`. */
-export const currentContainerUser = (): ContainerUser =>
-  containerUser(process.getuid?.() ?? UNPRIVILEGED.uid, process.getgid?.() ?? UNPRIVILEGED.gid)
+/** The gid of the taskq process. */
+export const currentGid = (): number => process.getgid?.() ?? 0
+
+/**
+ * The user a task container runs as: the invoking user; when taskq runs as root, the repository's
+ * owner, so the agent's files belong to them (uid 0 only for a root-owned repository, with every
+ * capability dropped: see README "Security model").
+ */
+export const containerUser = (invoking: ContainerUser, repoOwner: ContainerUser): ContainerUser =>
+  invoking.uid === 0 ? repoOwner : invoking

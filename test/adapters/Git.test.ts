@@ -94,7 +94,7 @@ layer(Git.layer.pipe(Layer.provideMerge(NodeServices.layer)), { excludeTestServi
         writeFileSync(join(wt, "README.md"), "changed\n")
         writeFileSync(join(wt, "new.txt"), "brand new\n")
         const before = git(wt, "status", "--porcelain")
-        const diff = yield* g.diff(wt, "main")
+        const diff = yield* g.diff(repo, wt, "main")
         assert.include(diff, "+changed")
         assert.include(diff, "+++ b/new.txt")
         assert.include(diff, "+brand new")

@@ -11,11 +11,10 @@ import { DEFAULT_IMAGE } from "../../src/core/constants.js"
 import type { TaskRecord } from "../../src/core/task.js"
 import { mergeAgentConfig } from "../../src/pipeline/agentConfig.js"
 import { taskContainerSpec } from "../../src/pipeline/containerSpec.js"
-import { handOver } from "../../src/pipeline/ownership.js"
+import { sealAttemptDir, taskUser } from "../../src/pipeline/ownership.js"
 import { TaskqConfig } from "../../src/support/config.js"
-import { currentContainerUser } from "../../src/support/user.js"
 import { ensureWorkerImage, mockModelConfig, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
-import { git, makeRepo, tempDir } from "../helpers/fixtures.js"
+import { makeRepo, tempDir } from "../helpers/fixtures.js"
 import type { ScriptedModel } from "../support/scriptedModel.js"
 
 const Live = Layer.mergeAll(Docker.layer, Git.layer, OpenCode.layer).pipe(
@@ -42,8 +41,9 @@ const agentContainer = (model: ScriptedModel, options: { readonly password?: str
     mkdirSync(dirs.configDir, { recursive: true })
     mkdirSync(dirs.dataDir, { recursive: true })
     writeFileSync(join(dirs.configDir, "opencode.json"), JSON.stringify(mergeAgentConfig(mockModelConfig(model.port))))
-    const user = currentContainerUser()
-    yield* handOver(user, [wt, dirs.attemptDir, git(wt, "rev-parse", "--absolute-git-dir")])
+    const box = yield* g.prepareBox(repo, wt, `taskq/${id}`, dirs.attemptDir)
+    const user = yield* taskUser(repo)
+    yield* sealAttemptDir(user, dirs.attemptDir, [dirs.configDir, dirs.dataDir])
     const now = new Date().toISOString()
     const task: TaskRecord = {
       id,
@@ -61,7 +61,7 @@ const agentContainer = (model: ScriptedModel, options: { readonly password?: str
       task,
       image: DEFAULT_IMAGE,
       user,
-      gitCommonDir: yield* g.commonDir(wt),
+      gitMounts: box.mounts,
       dirs,
       env: options.password ? { OPENCODE_SERVER_PASSWORD: options.password } : {}
     })

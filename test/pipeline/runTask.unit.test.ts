@@ -164,7 +164,7 @@ describe("runTask with fake adapters", () => {
             Effect.fail(new StageError({ stage: "agent", exitCode: 500, stdout: "partial", stderr: "model exploded" }))
         },
         git: {
-          snapshot: (wt) =>
+          snapshot: (_repo, wt) =>
             Effect.sync(() => {
               calls.push(`snapshot ${wt}`)
               return "abc"
