@@ -31,6 +31,9 @@ const loaders: Record<string, () => Promise<Subcommand>> = {
   config: () => import("./config.js").then((m) => m.config)
 }
 
+/** The subcommands bin.ts can load one by one (a test checks they are taskq.ts's). */
+export const commandNames: ReadonlyArray<string> = Object.keys(loaders)
+
 /** `--poll 10` as `--poll=10`: the flag's value is optional, so the parser only takes it attached. */
 export const attachPollValue = (args: ReadonlyArray<string>): ReadonlyArray<string> =>
   args.flatMap((a, i) =>

@@ -2,6 +2,8 @@
 // help must still list them all, and a bare --version must load none.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { commandNames } from "../../src/cli/entry.js"
+import { subcommands } from "../../src/cli/taskq.js"
 import { runTaskq, tempDir } from "../helpers/fixtures.js"
 
 const live = (name: string, f: () => Promise<void>) => it.live(name, () => Effect.promise(f))
@@ -9,6 +11,13 @@ const commands = ["add", "status", "run", "review", "done", "reject", "retry", "
 const more = ["build-image", "db", "config"]
 
 describe("lazy subcommands", () => {
+  it("entry.ts can load exactly the subcommands of taskq.ts (add a new command to both)", () => {
+    assert.sameMembers(
+      [...commandNames],
+      subcommands.map((c) => c.name)
+    )
+  })
+
   live("taskq --help lists every subcommand", async () => {
     const r = await runTaskq(["--help"])
     assert.strictEqual(r.code, 0, r.stderr)
