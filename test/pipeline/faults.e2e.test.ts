@@ -1,11 +1,12 @@
 // Faults for real: signals, a container that dies under the agent, machine-wide faults caught by the
 // preflight, and provider failures reported as they happened. Real git, dockerd, worker image, OpenCode.
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
-import { spawn } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
+import { connect, createServer, type Socket } from "node:net"
 import { ensureWorkerImage, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
-import { existsSync, rmSync } from "node:fs"
+import { existsSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
-import { BIN, type CliResult, git, runTaskq } from "../helpers/fixtures.js"
+import { BIN, type CliResult, git, runTaskq, tempDir } from "../helpers/fixtures.js"
 import { containersOf, isRunning, removeContainers, type Scratch, scratch, uid } from "../helpers/e2e.js"
 import type { ScriptedModel } from "../support/scriptedModel.js"
 
@@ -135,5 +136,83 @@ describe("preflight: a machine-wide fault claims nothing", () => {
     })
     assert.include(oneLine(r), "no model configured")
     untouched(s, ids)
+  })
+})
+
+/** A unix socket in front of the Docker engine that a test can cut off for a while, as a blip. */
+const engineProxy = async (target = "/var/run/docker.sock") => {
+  const path = join(tempDir("taskq-proxy-"), "docker.sock")
+  let paused = false
+  const open = new Set<Socket>()
+  const server = createServer((client) => {
+    if (paused) return void client.destroy()
+    const upstream = connect(target)
+    open.add(client).add(upstream)
+    const close = () => {
+      client.destroy()
+      upstream.destroy()
+      open.delete(client)
+      open.delete(upstream)
+    }
+    for (const s of [client, upstream]) s.on("error", close).on("close", close)
+    client.pipe(upstream).pipe(client)
+  })
+  await new Promise<void>((resolve) => server.listen(path, resolve))
+  return {
+    host: `unix://${path}`,
+    pause: () => {
+      paused = true
+      for (const s of open) s.destroy()
+    },
+    resume: () => {
+      paused = false
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+}
+
+describe("the Docker engine and the container under the agent", () => {
+  it("an engine blip of 4 s while the agent works: the task still reaches review", async () => {
+    const s = fresh()
+    const id = uid("blip")
+    const task = scripted("Slow work", [
+      { tool: "write", args: { filePath: "slow.txt", content: "done\n" }, delayMs: 9000 },
+      { text: "Wrote slow.txt." }
+    ])
+    assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", task)).code, 0)
+    const proxy = await engineProxy()
+    try {
+      const run = start(s, ["run"], { DOCKER_HOST: proxy.host })
+      await until("the agent to be prompted", () => s.record(id).session_id !== undefined)
+      await sleep(1000)
+      proxy.pause()
+      await sleep(4000)
+      proxy.resume()
+      const r = await run.done
+      assert.strictEqual(r.code, 0, r.stdout + r.stderr)
+      assert.strictEqual(s.record(id).status, "review")
+      assert.strictEqual(readFileSync(join(s.record(id).worktree_path as string, "slow.txt"), "utf8"), "done\n")
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  it("a container killed under the agent: failed at stage container, with its exit code and log tail", async () => {
+    const s = fresh()
+    const id = uid("killed")
+    const task = scripted("Think forever", [{ hang: true }])
+    assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", task)).code, 0)
+    const run = start(s, ["run"])
+    await until("the agent to be prompted", () => s.record(id).session_id !== undefined)
+    await sleep(500)
+    execFileSync("docker", ["kill", s.record(id).container as string], { stdio: "ignore" })
+    const r = await run.done
+    assert.strictEqual(r.code, 1, r.stdout + r.stderr)
+    const record = s.record(id)
+    assert.strictEqual(record.status, "failed")
+    assert.include(record.error as string, "container")
+    const report = JSON.parse(readFileSync(join(s.queue, "errors", `${id}.json`), "utf8"))
+    assert.deepInclude(report, { stage: "container", exit_code: 137 })
+    assert.include(report.stdout, "opencode server listening", "the container's log tail")
   })
 })
