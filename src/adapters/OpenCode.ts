@@ -23,6 +23,24 @@ export interface PromptOptions {
   readonly askPolicy: AskPolicy
 }
 
+/** What one step sends: a prompt, or a configured command; either with an agent, a model, a variant. */
+export interface AgentMessage {
+  readonly agent?: string
+  /** `provider/model`. */
+  readonly model?: string
+  readonly variant?: string
+  /** A command (`POST /session/{id}/command`) with `text` as its arguments; otherwise `text` is the prompt. */
+  readonly command?: string
+  readonly text: string
+}
+
+/** The agents, commands and models a server knows (models: undefined when it would not list them). */
+export interface Catalog {
+  readonly agents: ReadonlyArray<string>
+  readonly commands: ReadonlyArray<string>
+  readonly models: ReadonlyArray<string> | undefined
+}
+
 export interface MessagePart {
   readonly type: string
   readonly text?: string
@@ -55,6 +73,14 @@ export class OpenCode extends Context.Service<
       text: string,
       options: PromptOptions
     ) => Effect.Effect<void, StageError>
+    /** Like `prompt`, for one step: a prompt or a command, with its agent, model and variant. */
+    readonly send: (
+      server: ServerRef,
+      sessionId: string,
+      message: AgentMessage,
+      options: PromptOptions
+    ) => Effect.Effect<void, StageError>
+    readonly catalog: (server: ServerRef) => Effect.Effect<Catalog, StageError>
     readonly messages: (
       server: ServerRef,
       sessionId: string
@@ -78,6 +104,17 @@ const EventJson = Schema.fromJsonString(
   Schema.Struct({ type: Schema.String, properties: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)) })
 )
 const decodeEvent = Schema.decodeUnknownOption(EventJson)
+const NamedList = Schema.fromJsonString(Schema.Array(Schema.Struct({ name: Schema.String })))
+const Providers = Schema.fromJsonString(
+  Schema.Struct({
+    providers: Schema.Array(Schema.Struct({ id: Schema.String, models: Schema.Record(Schema.String, Schema.Unknown) }))
+  })
+)
+/** `provider/model` as the prompt API wants it (the model id may contain slashes). */
+const splitModel = (ref: string) => {
+  const i = ref.indexOf("/")
+  return { providerID: ref.slice(0, i), modelID: ref.slice(i + 1) }
+}
 
 const makeOpenCode = (client: HttpClient.HttpClient) => {
   const request = (server: ServerRef, method: "GET" | "POST", path: string, body?: unknown) => {
@@ -184,10 +221,10 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
       )
     )
 
-  const prompt = Effect.fn("OpenCode.prompt")(function* (
+  const send = Effect.fn("OpenCode.send")(function* (
     server: ServerRef,
     sessionId: string,
-    text: string,
+    message: AgentMessage,
     options: PromptOptions
   ) {
     const fail = (stage: string, exitCode: number, stderr: string) =>
@@ -250,8 +287,35 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
           orElse: () => Effect.fail(fail("prompt", 124, "the event stream did not connect within 10 s"))
         })
       )
-      yield* call("prompt", server, "POST", `/session/${sessionId}/prompt_async`, { parts: [{ type: "text", text }] })
-      yield* Fiber.join(fiber)
+      const choice = {
+        ...(message.agent !== undefined ? { agent: message.agent } : {}),
+        ...(message.variant !== undefined ? { variant: message.variant } : {})
+      }
+      if (message.command === undefined) {
+        const model = message.model === undefined ? undefined : splitModel(message.model)
+        yield* call("prompt", server, "POST", `/session/${sessionId}/prompt_async`, {
+          parts: [{ type: "text", text: message.text }],
+          ...choice,
+          ...(model !== undefined ? { model } : {})
+        })
+        yield* Fiber.join(fiber)
+      } else {
+        // the command call answers when the agent is done; the events decide, its failure (unknown command) ends it
+        const command = call(
+          "prompt",
+          server,
+          "POST",
+          `/session/${sessionId}/command`,
+          {
+            command: message.command,
+            arguments: message.text,
+            ...choice,
+            ...(message.model !== undefined ? { model: message.model } : {})
+          },
+          options.wallTimeout
+        )
+        yield* Effect.raceFirst(Fiber.join(fiber), Effect.andThen(command, Effect.never))
+      }
     }).pipe(
       Effect.timeoutOrElse({
         duration: options.wallTimeout,
@@ -308,7 +372,33 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
         })
       return s.id
     }),
-    prompt,
+    prompt: (server, sessionId, text, options) => send(server, sessionId, { text }, options),
+    send,
+    catalog: Effect.fn("OpenCode.catalog")(function* (server: ServerRef) {
+      const names = (path: string) =>
+        call("catalog", server, "GET", path).pipe(
+          Effect.flatMap((t) =>
+            Schema.decodeUnknownEffect(NamedList)(t).pipe(
+              Effect.mapError(
+                (e) =>
+                  new StageError({
+                    stage: "catalog",
+                    exitCode: 1,
+                    stdout: t.slice(0, 300),
+                    stderr: `GET ${path}: ${e.message}`
+                  })
+              )
+            )
+          ),
+          Effect.map((xs) => xs.map((x) => x.name))
+        )
+      const models = yield* call("catalog", server, "GET", "/config/providers", undefined, "10 seconds").pipe(
+        Effect.flatMap((t) => Schema.decodeUnknownEffect(Providers)(t)),
+        Effect.map((p) => p.providers.flatMap((pr) => Object.keys(pr.models).map((m) => `${pr.id}/${m}`))),
+        Effect.orElseSucceed(() => undefined)
+      )
+      return { agents: yield* names("/agent"), commands: yield* names("/command"), models } satisfies Catalog
+    }),
     messages: (server, sessionId) =>
       call("messages", server, "GET", `/session/${sessionId}/message`).pipe(
         Effect.flatMap((t) => json<ReadonlyArray<SessionMessage>>(t))
@@ -322,17 +412,24 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
   })
 }
 
-/** A scripted server for unit tests: ready at once, one session, prompts succeed; override what a test needs. */
-export const openCodeTestLayer = (overrides: Partial<OpenCode["Service"]> = {}) =>
-  Layer.succeed(
+/**
+ * A scripted server for unit tests: ready at once, one session, prompts succeed; override what a test
+ * needs. `send` (one step) goes through `prompt` unless overridden, so a test scripting `prompt` sees every step.
+ */
+export const openCodeTestLayer = (overrides: Partial<OpenCode["Service"]> = {}) => {
+  const prompt: OpenCode["Service"]["prompt"] = overrides.prompt ?? (() => Effect.void)
+  return Layer.succeed(
     OpenCode,
     OpenCode.of({
       waitReady: () => Effect.succeed("test"),
       createSession: () => Effect.succeed("ses_test"),
-      prompt: () => Effect.void,
+      prompt,
+      send: (server, sessionId, message, options) => prompt(server, sessionId, message.text, options),
+      catalog: () => Effect.succeed({ agents: ["build", "plan"], commands: [], models: undefined }),
       messages: () => Effect.succeed([]),
       abort: () => Effect.void,
       busySessions: () => Effect.succeed([]),
       ...overrides
     })
   )
+}

@@ -18,6 +18,9 @@ export const add = Command.make(
     base: text("base", "Base branch or commit (default: the repo's current branch)"),
     branch: text("branch", "Branch to create (default: taskq/<id>)"),
     worktreePath: text("worktree-path", "Where the worktree goes (default: <queue>/worktrees/<id>)"),
+    agent: text("agent", "The OpenCode agent of a single-step task (e.g. build, plan)"),
+    model: text("model", "The model of a single-step task, as provider/model"),
+    variant: text("variant", "The model variant of a single-step task (e.g. high)"),
     json: jsonFlag,
     queueDir: queueDirFlag
   },

@@ -1,5 +1,6 @@
 /** The task record: one Schema, snake_case keys, the only shape the store reads and writes. */
 import { Schema } from "effect"
+import { Step } from "./steps.js"
 
 export const TaskStatus = Schema.Literals(["todo", "in_progress", "review", "done", "failed", "cancelled"])
 export type TaskStatus = typeof TaskStatus.Type
@@ -38,6 +39,8 @@ export const TaskRecord = Schema.Struct({
   created_at: Timestamp,
   updated_at: Timestamp,
   task_file: Schema.String,
+  /** The steps the agent runs (SPEC §3); absent: the queue's default, else one step with the task body. */
+  steps: opt(Schema.Array(Step)),
   container: opt(Schema.String),
   port: opt(Schema.Int),
   session_id: opt(Schema.String),

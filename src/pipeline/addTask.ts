@@ -5,6 +5,7 @@ import { normalizeId, validateTaskId } from "../core/ids.js"
 import { defaultBranch } from "../core/naming.js"
 import type { TaskRecord } from "../core/task.js"
 import { nowIso } from "../core/time.js"
+import { stepsForAdd } from "../core/steps.js"
 import { Git } from "../adapters/Git.js"
 import { TaskRepository } from "../store/TaskRepository.js"
 import { QueuePaths } from "../support/paths.js"
@@ -18,6 +19,10 @@ export interface AddInput {
   readonly base: Option.Option<string>
   readonly branch: Option.Option<string>
   readonly worktreePath: Option.Option<string>
+  /** The fields of a single-step task (`--agent`, `--model provider/model`, `--variant`). */
+  readonly agent?: Option.Option<string>
+  readonly model?: Option.Option<string>
+  readonly variant?: Option.Option<string>
 }
 
 const invalid = (reason: string) => new InvalidInput({ reason })
@@ -76,6 +81,16 @@ export const addTask = Effect.fn("addTask")(function* (input: AddInput) {
   if (!(yield* git.isValidBranchName(repo, branch)))
     return yield* invalid(`${JSON.stringify(branch)} is not a valid branch name`)
 
+  const steps = yield* fromResult(
+    Result.mapError(
+      stepsForAdd(file?.steps, {
+        agent: Option.getOrUndefined(input.agent ?? Option.none()),
+        model: Option.getOrUndefined(input.model ?? Option.none()),
+        variant: Option.getOrUndefined(input.variant ?? Option.none())
+      }),
+      (reason) => invalid(file ? `${file.path}: ${reason}` : reason)
+    )
+  )
   const worktreePath = fromFlagOrFile(input.worktreePath, "worktree_path", true) ?? q.defaultWorktree(id)
   const now = yield* nowIso
   const record: TaskRecord = {
@@ -88,7 +103,8 @@ export const addTask = Effect.fn("addTask")(function* (input: AddInput) {
     attempt: 1,
     created_at: now,
     updated_at: now,
-    task_file: q.taskFile(id)
+    task_file: q.taskFile(id),
+    ...(steps !== undefined ? { steps } : {})
   }
   return yield* (yield* TaskRepository).add({ record, prompt: prompt.endsWith("\n") ? prompt : `${prompt}\n` })
 })

@@ -20,6 +20,7 @@ import { QueuePaths } from "../support/paths.js"
 import { agentEnv } from "./agentEnv.js"
 import { bootstrapAttempt, describeBootstrap, hostSetup } from "./agentConfig.js"
 import { taskContainerSpec } from "./containerSpec.js"
+import { resolveSteps, runSteps } from "./steps.js"
 import { failureOf, type Failure, summary } from "./errorReport.js"
 import { sealAttemptDir, taskUser } from "./ownership.js"
 import { importAgentCommits } from "./agentCommits.js"
@@ -176,6 +177,7 @@ const attempt = Effect.fnUntraced(function* (
         })
     )
   )
+  const steps = yield* resolveSteps(task, path.join(q.root, "taskq.json"))
   const env = {
     ...(yield* agentEnv),
     ...(options.serverPassword ? { OPENCODE_SERVER_PASSWORD: options.serverPassword } : {})
@@ -207,13 +209,20 @@ const attempt = Effect.fnUntraced(function* (
       yield* say(`OpenCode ${version} ready`)
       const sessionId = yield* opencode.createSession(server, `taskq ${task.id} (attempt ${task.attempt})`)
       yield* repo.updateRuntime(task.id, { session_id: sessionId }).pipe(Effect.mapError((e) => setupError(e.message)))
-      yield* say(`session ${sessionId}: prompt sent, waiting for the agent`)
+      yield* say(`session ${sessionId}: ${steps.length} step${steps.length > 1 ? "s" : ""}`)
       yield* Effect.raceFirst(
-        opencode.prompt(server, sessionId, prompt, {
-          idleTimeout: options.idleTimeout,
-          wallTimeout: options.wallTimeout,
-          askPolicy: options.askPolicy
-        }),
+        runSteps(
+          server,
+          sessionId,
+          steps,
+          prompt,
+          {
+            idleTimeout: options.idleTimeout,
+            wallTimeout: options.wallTimeout,
+            askPolicy: options.askPolicy
+          },
+          say
+        ),
         dies
       ).pipe(
         // a server that vanished mid-prompt is the container's failure, not the agent's

@@ -3,8 +3,8 @@ import { Effect, FileSystem, Path, Result } from "effect"
 import matter from "gray-matter"
 import { TaskFileError } from "../core/errors.js"
 
-export const frontmatterKeys = ["id", "repo", "base", "branch", "worktree_path"] as const
-export type FrontmatterKey = (typeof frontmatterKeys)[number]
+export const frontmatterKeys = ["id", "repo", "base", "branch", "worktree_path", "steps"] as const
+export type FrontmatterKey = Exclude<(typeof frontmatterKeys)[number], "steps">
 export type Frontmatter = { readonly [K in FrontmatterKey]?: string }
 
 export interface TaskFile {
@@ -12,6 +12,8 @@ export interface TaskFile {
   readonly frontmatter: Frontmatter
   /** The prompt: the markdown after the frontmatter. */
   readonly body: string
+  /** The frontmatter's `steps`, unchecked (core/steps.ts parses it). */
+  readonly steps?: unknown
 }
 
 /** Splits and checks a task file's text. Unknown keys and non-string values are errors. */
@@ -35,12 +37,14 @@ export const parseTaskFile = (path: string, text: string): Result.Result<TaskFil
   }
   const frontmatter: Record<string, string> = {}
   for (const [k, v] of entries) {
+    if (k === "steps") continue
     if (v === null || v === undefined) continue
     if (typeof v !== "string") return fail(`frontmatter key ${k} must be a string (quote the value)`)
     if (v.trim() === "") return fail(`frontmatter key ${k} is empty`)
     frontmatter[k] = v.trim()
   }
-  return Result.succeed({ path, frontmatter, body: parsed.content })
+  const steps = entries.find(([k]) => k === "steps")?.[1]
+  return Result.succeed({ path, frontmatter, body: parsed.content, ...(steps !== undefined ? { steps } : {}) })
 }
 
 /** Reads and parses a task file from disk. */

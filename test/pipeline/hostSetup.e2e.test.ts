@@ -2,10 +2,10 @@
 // no queue/opencode.json and no key in the environment; the real task container runs on it.
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { execFileSync } from "node:child_process"
-import { mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { ensureWorkerImage, mockModelConfig, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
-import { makeRepo, runTaskq, tempDir } from "../helpers/fixtures.js"
+import { git, makeRepo, runTaskq, tempDir } from "../helpers/fixtures.js"
 import { containersOf, removeContainers, uid } from "../helpers/e2e.js"
 import type { ScriptedModel } from "../support/scriptedModel.js"
 
@@ -31,9 +31,10 @@ const userHome = (key: string) => {
   const { apiKey: _dropped, ...options } = config.provider.mock.options
   const cfg = join(home, ".config", "opencode")
   mkdirSync(join(cfg, "command"), { recursive: true })
+  const models = { ...config.provider.mock.models, "mock-model-2": config.provider.mock.models["mock-model"] }
   writeFileSync(
     join(cfg, "opencode.json"),
-    JSON.stringify({ ...config, provider: { mock: { ...config.provider.mock, options } } })
+    JSON.stringify({ ...config, provider: { mock: { ...config.provider.mock, options, models } } })
   )
   writeFileSync(
     join(cfg, "command", "make-plan.md"),
@@ -98,4 +99,108 @@ describe("the host's OpenCode config and login reach the task (real runtime)", (
     assert.strictEqual((await taskq("cleanup")).code, 0)
     assert.deepStrictEqual(containersOf(id), [])
   }, 240_000)
+
+  it("plan then build: two steps in one session, each with its agent, command and model; a failing step 2 is named", async () => {
+    const key = `sk-auth-${Math.random().toString(36).slice(2)}`
+    const home = userHome(key)
+    const dir = tempDir("taskq-e2e-")
+    dirs.push(dir)
+    const queue = join(dir, "queue")
+    const repo = makeRepo()
+    dirs.push(repo)
+    const env = { ...noKeys, HOME: home, TASKQ_QUEUE_DIR: queue, TASKQ_IDLE_TIMEOUT: "60", TASKQ_TIMEOUT: "180" }
+    const taskq = (...args: ReadonlyArray<string>) => runTaskq(args, { env })
+    const indent = (text: string) =>
+      text
+        .split("\n")
+        .map((l) => `      ${l}`)
+        .join("\n")
+    /** A task file whose first step runs the make-plan command and whose second builds with mock-model-2. */
+    const taskFile = (id: string, build: ReadonlyArray<object>) => {
+      const file = join(dir, `${id}.md`)
+      writeFileSync(
+        file,
+        [
+          "---",
+          `id: ${id}`,
+          `repo: ${repo}`,
+          "steps:",
+          "  - agent: plan",
+          "    command: make-plan",
+          "  - agent: build",
+          "    model: mock/mock-model-2",
+          "    prompt: |",
+          indent(scripted(`BUILD-STEP ${id}: carry out the plan.`, build)),
+          "---",
+          scripted(`Plan b.txt for ${id}.`, [{ text: `PLAN-OUTPUT ${id}: write b.txt` }])
+        ].join("\n")
+      )
+      ids.push(id)
+      return file
+    }
+    const good = uid("plan")
+    const bad = uid("step2")
+    const unknown = uid("nocmd")
+    assert.strictEqual(
+      (
+        await taskq(
+          "add",
+          "--task-file",
+          taskFile(good, [{ tool: "write", args: { filePath: "b.txt", content: "b\n" } }, { text: "Built." }])
+        )
+      ).code,
+      0
+    )
+    assert.strictEqual(
+      (await taskq("add", "--task-file", taskFile(bad, [{ httpError: 400, message: "scripted step-2 failure" }]))).code,
+      0
+    )
+    ids.push(unknown)
+    const noCmd = await taskq("add", "--id", unknown, "--repo", repo, "--task", "x")
+    assert.strictEqual(noCmd.code, 0, noCmd.stderr)
+    // an unknown command is only known to the server: the queue's default steps name one
+    writeFileSync(join(queue, "taskq.json"), JSON.stringify({ steps: [{ command: "no-such-command" }] }))
+
+    const run = await taskq("run", "--max-parallel", "3")
+    assert.strictEqual(run.code, 1, run.stdout + run.stderr)
+
+    // the good task: both steps, in order, each with its model and the command's template
+    const record = (id: string) =>
+      JSON.parse(
+        readFileSync(join(queue, "tasks.jsonl"), "utf8")
+          .split("\n")
+          .find((l) => l.includes(`"id":"${id}"`)) ?? "{}"
+      )
+    assert.strictEqual(record(good).status, "review", run.stdout)
+    assert.strictEqual(readFileSync(join(record(good).worktree_path, "b.txt"), "utf8"), "b\n")
+    const lastUser = (body: unknown): string => {
+      const messages = (body as { messages?: Array<{ role: string; content: unknown }> }).messages ?? []
+      const m = messages.filter((x) => x.role === "user").slice(-1)[0]
+      return typeof m?.content === "string" ? m.content : JSON.stringify(m?.content ?? "")
+    }
+    const calls = model.agentCalls().filter((r) => JSON.stringify(r.body).includes(`Plan b.txt for ${good}.`))
+    const plan = calls.filter((r) => lastUser(r.body).includes("PLAN-TEMPLATE-7Q: write a plan for: Plan b.txt"))
+    const build = calls.filter((r) => lastUser(r.body).includes(`BUILD-STEP ${good}`))
+    assert.isAbove(plan.length, 0, JSON.stringify(calls.map((c) => lastUser(c.body))))
+    assert.strictEqual(build.length, 2)
+    for (const r of plan) assert.strictEqual((r.body as { model: string }).model, "mock-model")
+    for (const r of build) assert.strictEqual((r.body as { model: string }).model, "mock-model-2")
+    assert.isBelow(Math.max(...plan.map((r) => r.at)), Math.min(...build.map((r) => r.at)))
+    for (const r of calls) assert.strictEqual(r.headers.authorization, `Bearer ${key}`)
+    assert.deepStrictEqual(record(good).steps[0], { agent: "plan", command: "make-plan" })
+
+    // a failing step 2 is reported as step 2
+    assert.strictEqual(record(bad).status, "failed")
+    assert.include(record(bad).error, "step 2/2 build")
+    const report = JSON.parse(readFileSync(join(queue, "errors", `${bad}.json`), "utf8"))
+    assert.include(report.stderr, "step 2/2 build: ")
+    assert.include(report.stderr, "scripted step-2 failure")
+    assert.include(run.stdout, `${bad}: failed at agent`)
+
+    // an agent/command the server does not know fails before any step, naming it
+    assert.strictEqual(record(unknown).status, "failed")
+    assert.include(record(unknown).error, "unknown command no-such-command")
+    assert.isTrue(existsSync(join(queue, "errors", `${unknown}.json`)))
+    assert.strictEqual(git(repo, "rev-parse", "--abbrev-ref", "HEAD"), "main")
+  }, 300_000)
 })

@@ -57,8 +57,9 @@ const textOf = (content: unknown): string =>
       ? content.map((p) => (typeof p === "object" && p !== null && "text" in p ? String(p.text) : "")).join("\n")
       : ""
 
+/** The script of the latest user message that has one: each step of a multi-step task may bring its own. */
 export const findScript = (messages: ReadonlyArray<ChatMessage>): ReadonlyArray<Step> | undefined => {
-  for (const m of messages) {
+  for (const m of [...messages].reverse()) {
     if (m.role !== "user") continue
     const match = textOf(m.content).match(/MOCK_SCRIPT:\s*(\[.*\])\s*$/m)
     if (match?.[1]) return JSON.parse(match[1]) as ReadonlyArray<Step>

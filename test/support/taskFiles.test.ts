@@ -30,7 +30,7 @@ describe("task files", () => {
   it("names unknown keys", () => {
     assert.strictEqual(
       failure("---\nid: a\nprompt: x\nmodel: y\n---\nbody"),
-      "t.md: unknown frontmatter keys prompt, model (allowed: id, repo, base, branch, worktree_path)"
+      "t.md: unknown frontmatter keys prompt, model (allowed: id, repo, base, branch, worktree_path, steps)"
     )
   })
   it("refuses non-string values, empty values and broken YAML", () => {

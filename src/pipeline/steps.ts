@@ -1,0 +1,104 @@
+/**
+ * Running a task's steps in its one session: which steps (the task's, else the queue's default in
+ * `queue/taskq.json`, else one step with the task body), checked against what the server knows,
+ * then sent one after the other, each waited for with the same idle/wall/ask rules.
+ */
+import { Effect, FileSystem, Result, Schema } from "effect"
+import { StageError } from "../core/errors.js"
+import { defaultSteps, parseSteps, type Step, stepLabel } from "../core/steps.js"
+import type { TaskRecord } from "../core/task.js"
+import type { Catalog, PromptOptions, ServerRef } from "../adapters/OpenCode.js"
+import { OpenCode } from "../adapters/OpenCode.js"
+
+const setupError = (stderr: string) => new StageError({ stage: "setup", exitCode: 1, stdout: "", stderr })
+const QueueSettings = Schema.fromJsonString(Schema.Record(Schema.String, Schema.Unknown))
+
+/** The `steps` of `queue/taskq.json`, if the file sets them; a broken file or bad steps are a setup error. */
+export const queueDefaultSteps = Effect.fnUntraced(function* (file: string) {
+  const fs = yield* FileSystem.FileSystem
+  const text = yield* fs.readFileString(file).pipe(Effect.option)
+  if (text._tag === "None") return undefined
+  const settings = yield* Schema.decodeUnknownEffect(QueueSettings)(text.value).pipe(
+    Effect.mapError((e) => setupError(`${file}: not a JSON object (${e.message.split("\n")[0] ?? ""})`))
+  )
+  if (settings.steps === undefined) return undefined
+  return yield* Result.match(parseSteps(settings.steps), {
+    onFailure: (reason) => Effect.fail(setupError(`${file}: ${reason}`)),
+    onSuccess: Effect.succeed
+  })
+})
+
+/** The steps a task runs: its own, else the queue's default, else one step with the task body. */
+export const resolveSteps = Effect.fnUntraced(function* (task: TaskRecord, queueSettingsFile: string) {
+  if (task.steps !== undefined && task.steps.length > 0) return task.steps
+  return (yield* queueDefaultSteps(queueSettingsFile)) ?? defaultSteps
+})
+
+/** What in `steps` the server does not know (an agent, a command, a model), as one line; undefined if nothing. */
+export const unknownInSteps = (steps: ReadonlyArray<Step>, catalog: Catalog): string | undefined => {
+  const problems = steps.flatMap((s, i) => {
+    const label = stepLabel(s, i, steps.length)
+    return [
+      s.agent !== undefined && !catalog.agents.includes(s.agent)
+        ? `${label}: unknown agent ${s.agent} (known: ${catalog.agents.join(", ")})`
+        : undefined,
+      s.command !== undefined && !catalog.commands.includes(s.command)
+        ? `${label}: unknown command ${s.command} (known: ${catalog.commands.join(", ") || "none"})`
+        : undefined,
+      s.model !== undefined && catalog.models !== undefined && !catalog.models.includes(s.model)
+        ? `${label}: unknown model ${s.model} (known: ${catalog.models.join(", ") || "none"})`
+        : undefined
+    ].filter((p) => p !== undefined)
+  })
+  return problems.length > 0 ? problems.join("; ") : undefined
+}
+
+/** The text a step sends: its prompt, else (first step) the task body; a later command without a prompt gets none. */
+export const stepText = (step: Step, index: number, body: string): string => step.prompt ?? (index === 0 ? body : "")
+
+/**
+ * Checks the steps against the server, then runs them in order in `sessionId`. A failure names its
+ * step (`step 2/2 build: …`) and stops the run.
+ */
+export const runSteps = Effect.fn("runSteps")(function* (
+  server: ServerRef,
+  sessionId: string,
+  steps: ReadonlyArray<Step>,
+  body: string,
+  options: PromptOptions,
+  say: (message: string) => Effect.Effect<void>
+) {
+  const opencode = yield* OpenCode
+  const needsCatalog = steps.some((s) => s.agent !== undefined || s.command !== undefined || s.model !== undefined)
+  if (needsCatalog) {
+    const problem = unknownInSteps(steps, yield* opencode.catalog(server))
+    if (problem !== undefined)
+      return yield* new StageError({ stage: "steps", exitCode: 1, stdout: "", stderr: problem })
+  }
+  for (const [i, step] of steps.entries()) {
+    const label = stepLabel(step, i, steps.length)
+    // a plain one-step task is just "the prompt": no step numbers in its messages
+    const plain = steps.length === 1 && step.agent === undefined && step.command === undefined
+    const named = (text: string) => (plain ? text : `${label}: ${text}`)
+    yield* say(named(`sent${step.model ? ` to ${step.model}` : ""}, waiting for the agent`))
+    yield* opencode
+      .send(
+        server,
+        sessionId,
+        {
+          text: stepText(step, i, body),
+          ...(step.agent !== undefined ? { agent: step.agent } : {}),
+          ...(step.model !== undefined ? { model: step.model } : {}),
+          ...(step.variant !== undefined ? { variant: step.variant } : {}),
+          ...(step.command !== undefined ? { command: step.command } : {})
+        },
+        options
+      )
+      .pipe(
+        Effect.mapError(
+          (e) => new StageError({ stage: e.stage, exitCode: e.exitCode, stdout: e.stdout, stderr: named(e.stderr) })
+        )
+      )
+    if (steps.length > 1) yield* say(`${label}: done`)
+  }
+})
