@@ -47,6 +47,7 @@ export const run = Command.make(
       askPolicy: config.onAsk,
       hostConfig: config.hostConfig,
       hostAuth: config.hostAuth,
+      ...(config.steps !== undefined ? { defaultSteps: config.steps } : {}),
       maxParallel: config.maxParallel,
       limits: {
         ...(config.memoryMb !== undefined ? { memoryBytes: config.memoryMb * 1024 * 1024 } : {}),

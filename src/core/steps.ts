@@ -85,3 +85,8 @@ export const stepsForAdd = (
     )
   return Result.map(parseSteps([{ ...steps?.[0], ...given }]), (s) => s)
 }
+
+/** A steps value as `queue/taskq.json` holds it: everything `parseSteps` accepts (unknown keys refused). */
+export const StepList = Schema.declare((u: unknown): u is ReadonlyArray<Step> => Result.isSuccess(parseSteps(u)), {
+  expected: "a list of steps {agent, model, variant, command, prompt}"
+})

@@ -21,6 +21,7 @@ import { agentEnv } from "./agentEnv.js"
 import { bootstrapAttempt, describeBootstrap, hostSetup } from "./agentConfig.js"
 import { taskContainerSpec } from "./containerSpec.js"
 import { resolveSteps, runSteps } from "./steps.js"
+import type { Step } from "../core/steps.js"
 import { failureOf, type Failure, summary } from "./errorReport.js"
 import { sealAttemptDir, taskUser } from "./ownership.js"
 import { importAgentCommits } from "./agentCommits.js"
@@ -42,6 +43,8 @@ export interface RunOptions {
   /** Copy the host's OpenCode config dir and auth.json into the attempt (default: both). */
   readonly hostConfig?: boolean
   readonly hostAuth?: boolean
+  /** The queue's default steps (`queue/taskq.json` `steps`) for tasks without their own. */
+  readonly defaultSteps?: ReadonlyArray<Step>
   /** Resource limits of each task container. */
   readonly limits?: { readonly memoryBytes?: number; readonly nanoCpus?: number; readonly pidsLimit?: number }
 }
@@ -177,7 +180,7 @@ const attempt = Effect.fnUntraced(function* (
         })
     )
   )
-  const steps = yield* resolveSteps(task, path.join(q.root, "taskq.json"))
+  const steps = resolveSteps(task, options.defaultSteps)
   const env = {
     ...(yield* agentEnv),
     ...(options.serverPassword ? { OPENCODE_SERVER_PASSWORD: options.serverPassword } : {})

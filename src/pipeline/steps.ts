@@ -3,36 +3,16 @@
  * `queue/taskq.json`, else one step with the task body), checked against what the server knows,
  * then sent one after the other, each waited for with the same idle/wall/ask rules.
  */
-import { Effect, FileSystem, Result, Schema } from "effect"
+import { Effect } from "effect"
 import { StageError } from "../core/errors.js"
-import { defaultSteps, parseSteps, type Step, stepLabel } from "../core/steps.js"
+import { defaultSteps, type Step, stepLabel } from "../core/steps.js"
 import type { TaskRecord } from "../core/task.js"
 import type { Catalog, PromptOptions, ServerRef } from "../adapters/OpenCode.js"
 import { OpenCode } from "../adapters/OpenCode.js"
 
-const setupError = (stderr: string) => new StageError({ stage: "setup", exitCode: 1, stdout: "", stderr })
-const QueueSettings = Schema.fromJsonString(Schema.Record(Schema.String, Schema.Unknown))
-
-/** The `steps` of `queue/taskq.json`, if the file sets them; a broken file or bad steps are a setup error. */
-export const queueDefaultSteps = Effect.fnUntraced(function* (file: string) {
-  const fs = yield* FileSystem.FileSystem
-  const text = yield* fs.readFileString(file).pipe(Effect.option)
-  if (text._tag === "None") return undefined
-  const settings = yield* Schema.decodeUnknownEffect(QueueSettings)(text.value).pipe(
-    Effect.mapError((e) => setupError(`${file}: not a JSON object (${e.message.split("\n")[0] ?? ""})`))
-  )
-  if (settings.steps === undefined) return undefined
-  return yield* Result.match(parseSteps(settings.steps), {
-    onFailure: (reason) => Effect.fail(setupError(`${file}: ${reason}`)),
-    onSuccess: Effect.succeed
-  })
-})
-
 /** The steps a task runs: its own, else the queue's default, else one step with the task body. */
-export const resolveSteps = Effect.fnUntraced(function* (task: TaskRecord, queueSettingsFile: string) {
-  if (task.steps !== undefined && task.steps.length > 0) return task.steps
-  return (yield* queueDefaultSteps(queueSettingsFile)) ?? defaultSteps
-})
+export const resolveSteps = (task: TaskRecord, queueDefault: ReadonlyArray<Step> | undefined): ReadonlyArray<Step> =>
+  task.steps !== undefined && task.steps.length > 0 ? task.steps : (queueDefault ?? defaultSteps)
 
 /** What in `steps` the server does not know (an agent, a command, a model), as one line; undefined if nothing. */
 export const unknownInSteps = (steps: ReadonlyArray<Step>, catalog: Catalog): string | undefined => {

@@ -13,6 +13,7 @@
 import { Config, Context, Effect, FileSystem, Layer, Option, Path, Result, Schema } from "effect"
 import { CliError, Flag } from "effect/cli"
 import { DEFAULT_IMAGE } from "../core/constants.js"
+import { type Step, StepList } from "../core/steps.js"
 import { DEFAULT_QUEUE_DIR } from "./paths.js"
 
 /** Where an effective value came from. */
@@ -53,6 +54,11 @@ export const kinds = {
     flag: Flag.String,
     redact: (url) => url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/, "$1:***@")
   } satisfies Kind<string>,
+  steps: {
+    schema: StepList,
+    expected: "a non-empty list of steps {agent, model provider/model, variant, command, prompt}",
+    flag: (name) => Flag.String(name).pipe(Flag.withSchema(Schema.fromJsonString(StepList)))
+  } satisfies Kind<ReadonlyArray<Step>>,
   unixSocket: {
     schema: withCheck(Schema.String, (s) => /^unix:\/\/\/./.test(s)),
     expected: "a unix socket URL, unix:///path",
@@ -108,6 +114,12 @@ export const settings = {
   memoryMb: runSetting("memory-mb", kinds.int(1), undefined, "Memory limit of each task container, MiB"),
   cpus: runSetting("cpus", kinds.positive, undefined, "CPU limit of each task container, e.g. 1.5"),
   pidsLimit: runSetting("pids-limit", kinds.anyInt, undefined, "Process limit of each task container"),
+  steps: fileSetting<ReadonlyArray<Step>, undefined>(
+    "steps",
+    kinds.steps,
+    undefined,
+    "The steps of tasks that have none of their own"
+  ),
   drainTimeout: runSetting(
     "drain-timeout",
     kinds.int(0),

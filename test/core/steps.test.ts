@@ -1,5 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Result } from "effect"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { ConfigProvider, Effect, Layer, Option, Result } from "effect"
+import { rmSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { resolveConfig } from "../../src/support/config.js"
+import { tempDir } from "../helpers/fixtures.js"
 import { parseSteps, stepLabel, stepsForAdd } from "../../src/core/steps.js"
 import { stepText, unknownInSteps } from "../../src/pipeline/steps.js"
 
@@ -64,4 +69,21 @@ describe("steps", () => {
     )
     assert.isUndefined(unknownInSteps([{ model: "x/y" }], { ...catalog, models: undefined }))
   })
+})
+
+describe("queue/taskq.json steps", () => {
+  it.live("are a TaskqConfig setting: good steps are the queue default, bad ones are refused naming the file", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const env = Layer.merge(NodeServices.layer, ConfigProvider.layer(ConfigProvider.fromEnvRecord({})))
+      writeFileSync(join(dir, "taskq.json"), JSON.stringify({ steps: [{ agent: "plan", command: "make-plan" }] }))
+      const config = yield* resolveConfig({ flags: { queueDir: Option.some(dir) } }).pipe(Effect.provide(env))
+      assert.deepStrictEqual(config.values.steps, [{ agent: "plan", command: "make-plan" }])
+      writeFileSync(join(dir, "taskq.json"), JSON.stringify({ steps: [{ agent: "plan", comand: "make-plan" }] }))
+      const bad = yield* resolveConfig({ flags: { queueDir: Option.some(dir) } }).pipe(Effect.provide(env), Effect.flip)
+      assert.include(bad.message, "taskq.json")
+      assert.include(bad.message, "steps")
+      rmSync(dir, { recursive: true, force: true })
+    })
+  )
 })
