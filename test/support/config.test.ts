@@ -72,7 +72,7 @@ describe("TaskqConfig", () => {
     [{ TASKQ_ON_ASK: "maybe" }, undefined, "expected one of deny, fail, allow"],
     [{ DOCKER_HOST: "tcp://10.0.0.1:2375" }, undefined, "expected a unix socket URL"],
     [{}, { "max-parallel": "3" }, 'taskq.json: "max-parallel": "3" is not an integer >= 1'],
-    [{}, { "max-paralel": 3, steps: [] }, "unknown keys max-paralel, steps (known: max-parallel,"],
+    [{}, { "max-paralel": 3, colour: "red" }, "unknown keys max-paralel, colour (known: max-parallel,"],
     [{}, ["max-parallel"], "expected a JSON object"]
   ] as const)("refuses %j / taskq.json %j", ([env, file, expected]) =>
     Effect.gen(function* () {
