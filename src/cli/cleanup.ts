@@ -15,15 +15,16 @@ export const cleanup = Command.make(
     cancelledOnly: bool("cancelled-only", "Only cancelled tasks"),
     id: Flag.String("id").pipe(Flag.withDescription("Only this task (done, cancelled or failed)"), Flag.optional),
     keepWorktree: bool("keep-worktree", "Leave the worktrees in place"),
+    deleteRemoteBranch: bool("delete-remote-branch", "Also delete the task branch at a URL repo (kept by default)"),
     queueDir: queueDirFlag
   },
-  Effect.fn("cli.cleanup")(function* ({ doneOnly, cancelledOnly, id, keepWorktree }) {
+  Effect.fn("cli.cleanup")(function* ({ doneOnly, cancelledOnly, id, keepWorktree, deleteRemoteBranch }) {
     const statuses: ReadonlyArray<TaskStatus> = doneOnly
       ? ["done"]
       : cancelledOnly
         ? ["cancelled"]
         : ["done", "cancelled"]
-    const results = yield* cleanupTasks({ statuses, id, keepWorktree })
+    const results = yield* cleanupTasks({ statuses, id, keepWorktree, deleteRemoteBranch })
     const acted = results.filter((r) => r.actions.length > 0)
     for (const r of acted) yield* Console.log(`${r.id}: ${r.actions.join("; ")}`)
     if (acted.length === 0) yield* Console.log("nothing to clean up")

@@ -5,6 +5,7 @@ import { InvalidInput } from "../core/errors.js"
 import { Docker } from "../adapters/Docker.js"
 import { Review } from "../adapters/Review.js"
 import { TaskRepository } from "../store/TaskRepository.js"
+import { reviewElsewhere } from "./remoteReview.js"
 import { idFlag, queueDirFlag, runtimeLayer } from "./shared.js"
 import { Layer } from "effect"
 
@@ -16,6 +17,7 @@ export const review = Command.make(
     const task = yield* (yield* TaskRepository).get(id)
     const refuse = (reason: string) => Effect.fail(new InvalidInput({ reason: `cannot review ${id}: ${reason}` }))
     if (task.status !== "review") return yield* refuse(`it is ${task.status}, not review`)
+    if (yield* reviewElsewhere(task)) return // a runner on another host has it
     if (!task.port || task.port <= 0) return yield* refuse("it has no server port recorded")
     if (!task.container) return yield* refuse("it has no container recorded")
     for (const [what, dir] of [

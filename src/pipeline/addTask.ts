@@ -9,6 +9,7 @@ import { stepsForAdd } from "../core/steps.js"
 import { Git } from "../adapters/Git.js"
 import { TaskRepository } from "../store/TaskRepository.js"
 import { QueuePaths } from "../support/paths.js"
+import { isRepoUrl, remoteDefaultBranch } from "./mirror.js"
 import { fileStem, readTaskFile } from "../support/taskFiles.js"
 
 export interface AddInput {
@@ -64,21 +65,24 @@ export const addTask = Effect.fn("addTask")(function* (input: AddInput) {
       file ? `${file.path}: the task is empty (no text after the frontmatter)` : "the task is empty"
     )
 
-  const repoArg = fromFlagOrFile(input.repo, "repo", true)
+  // a git URL (file://, ssh://, https://) is a repository runners mirror; only a local path is checked here
+  const rawRepo = Option.getOrUndefined(input.repo) ?? fm.repo
+  const remote = rawRepo !== undefined && isRepoUrl(rawRepo)
+  const repoArg = remote ? rawRepo : fromFlagOrFile(input.repo, "repo", true)
   if (repoArg === undefined)
     return yield* invalid(
       file ? `${file.path}: no repo (set repo in the frontmatter or pass --repo)` : "--task needs --repo"
     )
-  if (!(yield* fs.exists(repoArg).pipe(Effect.orElseSucceed(() => false))))
+  if (!remote && !(yield* fs.exists(repoArg).pipe(Effect.orElseSucceed(() => false))))
     return yield* invalid(`repo ${repoArg} does not exist`)
-  const repo = yield* git.repoRoot(repoArg)
+  const repo = remote ? repoArg : yield* git.repoRoot(repoArg)
 
   const baseArg = fromFlagOrFile(input.base, "base", false)
-  const base = baseArg ?? (yield* git.currentBase(repo))
-  if (baseArg !== undefined) yield* git.resolveCommit(repo, baseArg)
+  const base = baseArg ?? (remote ? yield* remoteDefaultBranch(repo) : yield* git.currentBase(repo))
+  if (baseArg !== undefined && !remote) yield* git.resolveCommit(repo, baseArg)
 
   const branch = fromFlagOrFile(input.branch, "branch", false) ?? defaultBranch(id)
-  if (!(yield* git.isValidBranchName(repo, branch)))
+  if (!(yield* git.isValidBranchName(remote ? "." : repo, branch)))
     return yield* invalid(`${JSON.stringify(branch)} is not a valid branch name`)
 
   const steps = yield* fromResult(

@@ -13,11 +13,14 @@ import { clearRuntimePatch, TaskRepository } from "../store/TaskRepository.js"
 import { withFreshTask } from "../store/taskLock.js"
 import { QueuePaths } from "../support/paths.js"
 import { importAgentCommits } from "./agentCommits.js"
+import { localPaths, withRemoteBranch } from "./mirror.js"
 
 export interface CleanupOptions {
   readonly statuses: ReadonlyArray<TaskStatus>
   readonly id: Option.Option<string>
   readonly keepWorktree: boolean
+  /** Also delete the task branch at a URL repo (by default it stays there for reviewers). */
+  readonly deleteRemoteBranch?: boolean
 }
 
 export interface CleanupResult {
@@ -49,7 +52,10 @@ export const cleanupTasks = Effect.fn("cleanupTasks")(function* (options: Cleanu
       t.id,
       "cleanup",
       (fresh) => accepts.includes(fresh.status),
-      (fresh) => cleanupTask(fresh, options.keepWorktree),
+      (fresh) =>
+        cleanupTask(fresh, options.keepWorktree).pipe(
+          Effect.flatMap((r) => withRemoteBranch(fresh, r, options.deleteRemoteBranch)) // URL repos (mirror.ts)
+        ),
       (fresh) =>
         Option.isSome(options.id)
           ? Effect.fail(
@@ -62,7 +68,8 @@ export const cleanupTasks = Effect.fn("cleanupTasks")(function* (options: Cleanu
   )
 })
 
-const cleanupTask = Effect.fnUntraced(function* (task: TaskRecord, keepWorktree: boolean) {
+const cleanupTask = Effect.fnUntraced(function* (record: TaskRecord, keepWorktree: boolean) {
+  const task = yield* localPaths(record) // a URL repo's worktree is in this runner's mirror
   const fs = yield* FileSystem.FileSystem
   const docker = yield* Docker
   const git = yield* Git

@@ -25,6 +25,7 @@ import type { Step } from "../core/steps.js"
 import { failureOf, type Failure, summary } from "./errorReport.js"
 import { sealAttemptDir, taskUser } from "./ownership.js"
 import { importAgentCommits } from "./agentCommits.js"
+import { localTask, publishBranch } from "./mirror.js"
 import { runnerHost, runnerId } from "./recover.js"
 import type { Progress } from "./progress.js"
 import { containerDeath, followLogs, watchContainer } from "./watch.js"
@@ -81,7 +82,8 @@ export const runTask = Effect.fn("runTask")(function* (id: string, options: RunO
   const stage = { current: "setup" }
   const say = (message: string) => options.progress(id, stage.current, message)
 
-  return yield* attempt(task, options, stage, say).pipe(
+  return yield* localTask(task).pipe(
+    Effect.flatMap((local) => attempt(local, options, stage, say)),
     Effect.onExit((exit) =>
       Exit.isSuccess(exit)
         ? Effect.void
@@ -237,6 +239,8 @@ const attempt = Effect.fnUntraced(function* (
       )
       stage.current = "success"
       yield* importAgentCommits(task, "success")
+      const pushed = yield* publishBranch(task) // a URL repo gets the task branch back
+      if (pushed) yield* say(`pushed ${task.branch} to ${pushed}`)
       const done = yield* repo
         .transition(task.id, "ok", { finished_at: yield* nowIso, runner: null })
         .pipe(Effect.mapError((e) => new StageError({ stage: "success", exitCode: 1, stdout: "", stderr: e.message })))
