@@ -2,6 +2,9 @@
 # Per-task overhead of `taskq run`: one task through taskq vs the same git/docker/opencode steps by
 # hand (worktree, container, health poll, session, prompt, wait for idle), with the scripted model.
 # Prints the median of N runs of each. Needs dockerd and the worker image (bash scripts/test.sh).
+# A third variant runs taskq with the isolation it can turn off turned off (Docker's default bridge, no
+# memory or pids limit): the difference is what the task network and the limits cost per task. The
+# server password and the env file cannot be turned off; they are in both taskq figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -37,15 +40,23 @@ by_hand() {
 }
 
 with_taskq() {
-  local d="$work/taskq-$1"; repo "$d/repo"; mkdir -p "$d/queue"; cp "$work/opencode.json" "$d/queue/opencode.json"
-  TASKQ_QUEUE_DIR="$d/queue" node dist/taskq.mjs add --id "B-$1" --repo "$d/repo" --task "$(printf "$prompt")" >/dev/null
+  local d="$work/taskq-$1"; shift; repo "$d/repo"; mkdir -p "$d/queue"; cp "$work/opencode.json" "$d/queue/opencode.json"
+  local id; id="B-$(basename "$d")"
+  TASKQ_QUEUE_DIR="$d/queue" node dist/taskq.mjs add --id "$id" --repo "$d/repo" --task "$(printf "$prompt")" >/dev/null
   local t0; t0=$(ms)
-  TASKQ_QUEUE_DIR="$d/queue" node dist/taskq.mjs run >/dev/null
+  TASKQ_QUEUE_DIR="$d/queue" node dist/taskq.mjs run "$@" >/dev/null
   echo $(( $(ms) - t0 ))
-  docker rm -f "$(TASKQ_QUEUE_DIR="$d/queue" node dist/taskq.mjs status --id "B-$1" --json | node -pe 'JSON.parse(require("fs").readFileSync(0)).container')" >/dev/null
+  docker rm -f "$(TASKQ_QUEUE_DIR="$d/queue" node dist/taskq.mjs status --id "$id" --json | node -pe 'JSON.parse(require("fs").readFileSync(0)).container')" >/dev/null
 }
 
-hand=(); tq=()
-for i in $(seq "$N"); do hand+=("$(by_hand "$i")"); tq+=("$(with_taskq "$i")"); done
+hand=(); tq=(); open=()
+for i in $(seq "$N"); do
+  hand+=("$(by_hand "$i")")
+  tq+=("$(with_taskq "$i")")
+  open+=("$(with_taskq "open-$i" --network bridge --memory-mb 0 --pids-limit 0)")
+done
+m_tq=$(printf '%s\n' "${tq[@]}" | median); m_open=$(printf '%s\n' "${open[@]}" | median)
 echo "by hand (git + docker run + curl): ${hand[*]} ms -> median $(printf '%s\n' "${hand[@]}" | median) ms"
-echo "taskq run:                         ${tq[*]} ms -> median $(printf '%s\n' "${tq[@]}" | median) ms"
+echo "taskq run:                         ${tq[*]} ms -> median $m_tq ms"
+echo "taskq run, bridge and no limits:   ${open[*]} ms -> median $m_open ms"
+echo "isolation (network + limits):      $(( m_tq - m_open )) ms per task"

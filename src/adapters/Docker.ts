@@ -7,6 +7,10 @@ import { TASK_LABEL } from "../core/naming.js"
 import { TaskqConfig } from "../support/config.js"
 import { type DockerError, DockerUnavailable, translateDockerError } from "./dockerErrors.js"
 
+/** Marks the networks taskq created. */
+const NETWORK_LABEL = "taskq.network"
+const ICC_OPTION = "com.docker.network.bridge.enable_icc"
+
 export interface BindMount {
   readonly host: string
   readonly container: string
@@ -27,8 +31,12 @@ export interface ContainerSpec {
   readonly cmd?: ReadonlyArray<string>
   /** The port inside the container that is published on 127.0.0.1 on a free host port. */
   readonly containerPort: number
+  /** The network to join (default: Docker's `bridge`). */
+  readonly network?: string
+  /** Memory limit; swap is not added on top of it. 0 or absent: unlimited. */
   readonly memoryBytes?: number
   readonly nanoCpus?: number
+  /** Process limit. 0 or absent: unlimited. */
   readonly pidsLimit?: number
 }
 
@@ -49,6 +57,12 @@ export interface ContainerState {
   readonly capDrop: ReadonlyArray<string>
   readonly securityOpt: ReadonlyArray<string>
   readonly init: boolean
+  /** The kernel killed it for want of memory (`State.OOMKilled`). */
+  readonly oomKilled: boolean
+  /** Its memory limit in bytes (0: none), pids limit (0: none), network mode. */
+  readonly memoryBytes: number
+  readonly pidsLimit: number
+  readonly network: string
   /** Published ports: container port -> host ip and port. */
   readonly ports: ReadonlyArray<{ readonly containerPort: string; readonly hostIp: string; readonly hostPort: number }>
 }
@@ -74,6 +88,14 @@ export class Docker extends Context.Service<
     readonly buildImage: (
       options: BuildOptions,
       onProgress: (line: string) => Effect.Effect<void>
+    ) => Effect.Effect<void, StageError | DockerUnavailable>
+    /**
+     * Makes sure the bridge network `name` exists with inter-container traffic disabled (creating it
+     * when missing); a same-named network that lets containers talk is refused, never used.
+     */
+    readonly ensureIsolatedNetwork: (
+      name: string,
+      bridgeName: string
     ) => Effect.Effect<void, StageError | DockerUnavailable>
     /** Creates and starts a task container; a refusal is a StageError of stage `container`. */
     readonly startContainer: (spec: ContainerSpec) => Effect.Effect<StartedContainer, StageError | DockerUnavailable>
@@ -139,8 +161,50 @@ const makeDocker = Effect.fnUntraced(function* (socketPath: string) {
       client.getContainer(idOrName).logs({ stdout: true, stderr: true, tail: lines, follow: false })
     ).pipe(Effect.map(demuxBuffer))
 
+  const inspectNetwork = (name: string) =>
+    call("inspect network", () => client.getNetwork(name).inspect()).pipe(
+      Effect.map(Option.some),
+      Effect.catchTag("DockerError", (e) => (e.statusCode === 404 ? Effect.succeed(Option.none()) : Effect.fail(e)))
+    )
+  /** `bridgeName`: the host interface, named so a firewall rule can match it (`iptables -i taskq0`). */
+  const ensureIsolatedNetwork = (name: string, bridgeName: string) =>
+    Effect.gen(function* () {
+      let info = yield* inspectNetwork(name)
+      if (Option.isNone(info)) {
+        yield* call("create network", () =>
+          client.createNetwork({
+            Name: name,
+            Driver: "bridge",
+            CheckDuplicate: true,
+            Labels: { [NETWORK_LABEL]: "isolated" },
+            Options: { [ICC_OPTION]: "false", "com.docker.network.bridge.name": bridgeName }
+          })
+        ).pipe(
+          // 409: another runner created it first
+          Effect.catchTag("DockerError", (e) => (e.statusCode === 409 ? Effect.void : Effect.fail(e)))
+        )
+        info = yield* inspectNetwork(name)
+      }
+      if (Option.isNone(info))
+        return yield* new StageError({
+          stage: "container",
+          exitCode: 1,
+          stdout: "",
+          stderr: `network ${name} vanished right after it was created`
+        })
+      if (info.value.Driver !== "bridge" || info.value.Options?.[ICC_OPTION] !== "false") {
+        return yield* new StageError({
+          stage: "container",
+          exitCode: 1,
+          stdout: "",
+          stderr: `network ${name} exists but is not a bridge with ${ICC_OPTION}=false, so tasks could reach each other; remove it (docker network rm ${name}) and taskq creates it again`
+        })
+      }
+    }).pipe(Effect.catchTag("DockerError", asStage("container")))
+
   return Docker.of({
     endpoint,
+    ensureIsolatedNetwork,
     tail,
     ping: call("ping", () => client.ping()).pipe(Effect.asVoid),
     imageExists: (tag) =>
@@ -207,13 +271,15 @@ const makeDocker = Effect.fnUntraced(function* (socketPath: string) {
             ...(spec.cmd !== undefined ? { Cmd: [...spec.cmd] } : {}),
             ExposedPorts: { [portKey]: {} },
             HostConfig: {
+              ...(spec.network !== undefined ? { NetworkMode: spec.network } : {}),
               Init: true,
               CapDrop: ["ALL"],
               SecurityOpt: ["no-new-privileges"],
               Binds: spec.binds.map((b) => `${b.host}:${b.container}${b.readOnly ? ":ro" : ""}`),
               PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: "" }] },
               ExtraHosts: ["host.docker.internal:host-gateway"],
-              ...(spec.memoryBytes !== undefined ? { Memory: spec.memoryBytes } : {}),
+              // MemorySwap = Memory: no swap beyond the limit, so a runaway agent is stopped, not slowed
+              ...(spec.memoryBytes !== undefined ? { Memory: spec.memoryBytes, MemorySwap: spec.memoryBytes } : {}),
               ...(spec.nanoCpus !== undefined ? { NanoCpus: spec.nanoCpus } : {}),
               ...(spec.pidsLimit !== undefined ? { PidsLimit: spec.pidsLimit } : {})
             },
@@ -230,7 +296,7 @@ const makeDocker = Effect.fnUntraced(function* (socketPath: string) {
             stage: "container",
             exitCode: state.value.exitCode,
             stdout: output,
-            stderr: `container ${spec.name} exited at once (${state.value.status}, exit ${state.value.exitCode}): ${output.trim().split("\n").slice(-3).join(" | ")}`
+            stderr: `container ${spec.name} exited at once: it ${describeStop(state.value)}: ${output.trim().split("\n").slice(-3).join(" | ")}`
           })
         }
         const hostPort = Option.flatMap(state, (s) =>
@@ -293,6 +359,12 @@ const makeDocker = Effect.fnUntraced(function* (socketPath: string) {
   })
 })
 
+/** How a stopped container ended, for a person: an OOM kill says so, with the limit. */
+export const describeStop = (state: ContainerState): string =>
+  state.oomKilled
+    ? `was killed for running out of memory (limit ${state.memoryBytes > 0 ? `${Math.round(state.memoryBytes / 1024 / 1024)} MiB` : "none: the host ran out"}, exit ${state.exitCode}; raise it with --memory-mb)`
+    : `stopped (${state.status}, exit ${state.exitCode})`
+
 /** The text of a non-TTY log buffer: 8-byte frame headers stripped, stdout and stderr in order. */
 const demuxBuffer = (b: Buffer): string => {
   let out = ""
@@ -315,6 +387,10 @@ const toState = (info: DockerClient.ContainerInspectInfo): ContainerState => ({
   capDrop: (info.HostConfig.CapDrop as ReadonlyArray<string> | undefined) ?? [],
   securityOpt: info.HostConfig.SecurityOpt ?? [],
   init: (info.HostConfig as { Init?: boolean }).Init === true,
+  oomKilled: info.State.OOMKilled === true,
+  memoryBytes: info.HostConfig.Memory ?? 0,
+  pidsLimit: info.HostConfig.PidsLimit ?? 0,
+  network: info.HostConfig.NetworkMode ?? "",
   ports: Object.entries(info.NetworkSettings.Ports ?? {}).flatMap(([containerPort, bindings]) =>
     (bindings ?? []).map((b) => ({ containerPort, hostIp: b.HostIp, hostPort: Number(b.HostPort) }))
   )
@@ -336,6 +412,10 @@ export const dockerTestLayer = (calls: Array<string>, overrides: Partial<Docker[
     capDrop: ["ALL"],
     securityOpt: ["no-new-privileges"],
     init: true,
+    oomKilled: false,
+    memoryBytes: 0,
+    pidsLimit: 0,
+    network: "bridge",
     ports: []
   })
   return Layer.succeed(
@@ -345,6 +425,10 @@ export const dockerTestLayer = (calls: Array<string>, overrides: Partial<Docker[
       ping: Effect.void,
       imageExists: () => Effect.succeed(true),
       buildImage: () => Effect.void,
+      ensureIsolatedNetwork: (name) =>
+        Effect.sync(() => {
+          calls.push(`network ${name}`)
+        }),
       startContainer: (spec) =>
         Effect.sync(() => {
           calls.push(`start ${spec.name}`)

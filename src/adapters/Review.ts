@@ -16,6 +16,8 @@ export interface ReviewTarget {
   readonly configDir: string
   readonly dataDir: string
   readonly worktree: string
+  /** The server's password and the 0600 file it is in (tasks run before servers had one: absent). */
+  readonly password?: { readonly value: string; readonly file: string }
 }
 
 /** What `review` will do, decided from what is installed and whether a person is at a terminal. */
@@ -31,6 +33,7 @@ export type ReviewPlan =
       readonly _tag: "Attach"
       readonly command: "docker"
       readonly args: ReadonlyArray<string>
+      readonly env: Readonly<Record<string, string>>
       readonly webUrl: string
     }
   | { readonly _tag: "PrintOnly"; readonly attachCommand: string; readonly webUrl: string }
@@ -54,6 +57,7 @@ export const planReview = (
         OPENCODE_CONFIG_DIR: target.configDir,
         OPENCODE_DATA_DIR: target.dataDir,
         TASKQ_TASK_ID: target.taskId,
+        ...(target.password !== undefined ? { OPENCODE_SERVER_PASSWORD: target.password.value } : {}),
         ...(target.sessionId !== undefined ? { TASKQ_SESSION_ID: target.sessionId } : {})
       }
     }
@@ -61,6 +65,8 @@ export const planReview = (
   const args = [
     "exec",
     "-it",
+    // the value comes from docker's own environment: never on a command line
+    ...(target.password !== undefined ? ["-e", "OPENCODE_SERVER_PASSWORD"] : []),
     target.container,
     "opencode",
     "attach",
@@ -69,9 +75,12 @@ export const planReview = (
     target.worktree,
     ...(target.sessionId !== undefined ? ["--session", target.sessionId] : [])
   ]
+  const env: Record<string, string> =
+    target.password !== undefined ? { OPENCODE_SERVER_PASSWORD: target.password.value } : {}
+  const prefix = target.password !== undefined ? `OPENCODE_SERVER_PASSWORD="$(cat ${target.password.file})" ` : ""
   return interactive
-    ? { _tag: "Attach", command: "docker", args, webUrl: url }
-    : { _tag: "PrintOnly", attachCommand: ["docker", ...args].join(" "), webUrl: url }
+    ? { _tag: "Attach", command: "docker", args, env, webUrl: url }
+    : { _tag: "PrintOnly", attachCommand: prefix + ["docker", ...args].join(" "), webUrl: url }
 }
 
 export class Review extends Context.Service<
@@ -153,7 +162,7 @@ export class Review extends Context.Service<
               yield* Console.error(
                 `web UI: ${plan.webUrl}  -  attaching a terminal UI to the session (quit it to return)`
               )
-              yield* interactive("review", plan.command, plan.args)
+              yield* interactive("review", plan.command, plan.args, plan.env)
               break
             case "PrintOnly":
               yield* Console.log(`OpenChamber is not installed (put openchamber on PATH or set TASKQ_OPENCHAMBER).`)

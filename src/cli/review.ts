@@ -6,6 +6,7 @@ import { Docker } from "../adapters/Docker.js"
 import { Review } from "../adapters/Review.js"
 import { TaskRepository } from "../store/TaskRepository.js"
 import { reviewElsewhere } from "./remoteReview.js"
+import { findServerPassword, type ServerPassword } from "../support/attemptSecrets.js"
 import { idFlag, queueDirFlag, runtimeLayer } from "./shared.js"
 import { Layer } from "effect"
 
@@ -33,7 +34,11 @@ export const review = Command.make(
         `container ${task.container} is ${Option.isNone(state) ? "gone" : "not running"}${Option.isSome(state) ? ` (docker start ${task.container})` : ""}`
       )
     }
+    const password = task.opencode_attempt_dir
+      ? yield* findServerPassword(task.opencode_attempt_dir)
+      : Option.none<ServerPassword>()
     yield* (yield* Review).open({
+      ...(Option.isSome(password) ? { password: password.value } : {}),
       taskId: task.id,
       container: task.container,
       port: task.port,

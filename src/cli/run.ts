@@ -49,6 +49,7 @@ export const run = Command.make(
       hostAuth: config.hostAuth,
       ...(config.steps !== undefined ? { defaultSteps: config.steps } : {}),
       maxParallel: config.maxParallel,
+      network: config.network,
       limits: {
         ...(config.memoryMb !== undefined ? { memoryBytes: config.memoryMb * 1024 * 1024 } : {}),
         ...(config.cpus !== undefined ? { nanoCpus: Math.round(config.cpus * 1e9) } : {}),

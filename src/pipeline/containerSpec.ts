@@ -4,6 +4,7 @@ import { ATTEMPT_LABEL, containerName, TASK_LABEL } from "../core/naming.js"
 import type { TaskRecord } from "../core/task.js"
 import type { BindMount, ContainerSpec } from "../adapters/Docker.js"
 import type { ContainerUser } from "../support/user.js"
+import { CONTAINER_ENV_PATH } from "../support/attemptSecrets.js"
 
 /** Where the image's OpenCode reads its config and keeps its data (XDG dirs of /home/agent). */
 export const CONTAINER_CONFIG_DIR = "/home/agent/.config/opencode"
@@ -26,8 +27,11 @@ export interface TaskContainerInput {
    */
   readonly gitMounts: ReadonlyArray<BindMount>
   readonly dirs: AttemptDirs
-  /** Allow-listed host variables, plus what taskq sets itself. */
+  /** What taskq sets itself; no secrets (they show in `docker inspect`). */
   readonly env: Readonly<Record<string, string>>
+  /** The attempt's 0600 env file (server password, provider keys), sourced by the entrypoint. */
+  readonly envFile?: string
+  readonly network?: string
   readonly limits?: { readonly memoryBytes?: number; readonly nanoCpus?: number; readonly pidsLimit?: number }
 }
 
@@ -36,15 +40,21 @@ export const taskContainerSpec = (input: TaskContainerInput): ContainerSpec => (
   image: input.image,
   labels: { [TASK_LABEL]: input.task.id, [ATTEMPT_LABEL]: String(input.task.attempt) },
   user: `${input.user.uid}:${input.user.gid}`,
-  env: { ...input.env, OPENCODE_PORT: String(AGENT_PORT) },
+  env: {
+    ...input.env,
+    OPENCODE_PORT: String(AGENT_PORT),
+    ...(input.envFile !== undefined ? { TASKQ_ENV_FILE: CONTAINER_ENV_PATH } : {})
+  },
   binds: [
     { host: input.task.worktree_path, container: input.task.worktree_path },
     ...input.gitMounts,
     { host: input.dirs.configDir, container: CONTAINER_CONFIG_DIR },
-    { host: input.dirs.dataDir, container: CONTAINER_DATA_DIR }
+    { host: input.dirs.dataDir, container: CONTAINER_DATA_DIR },
+    ...(input.envFile !== undefined ? [{ host: input.envFile, container: CONTAINER_ENV_PATH, readOnly: true }] : [])
   ],
   workdir: input.task.worktree_path,
   containerPort: AGENT_PORT,
+  ...(input.network !== undefined ? { network: input.network } : {}),
   ...(input.limits?.memoryBytes !== undefined ? { memoryBytes: input.limits.memoryBytes } : {}),
   ...(input.limits?.nanoCpus !== undefined ? { nanoCpus: input.limits.nanoCpus } : {}),
   ...(input.limits?.pidsLimit !== undefined ? { pidsLimit: input.limits.pidsLimit } : {})

@@ -17,9 +17,9 @@ import { readPrompt } from "../store/pg/SharedQueue.js"
 import { TaskRepository } from "../store/TaskRepository.js"
 import { withTaskLock } from "../store/taskLock.js"
 import { QueuePaths } from "../support/paths.js"
-import { agentEnv } from "./agentEnv.js"
 import { bootstrapAttempt, describeBootstrap, hostSetup } from "./agentConfig.js"
 import { taskContainerSpec } from "./containerSpec.js"
+import { containerLimits, type NetworkMode, prepareIsolation } from "./isolation.js"
 import { resolveSteps, runSteps } from "./steps.js"
 import type { Step } from "../core/steps.js"
 import { failureOf, type Failure, summary } from "./errorReport.js"
@@ -40,13 +40,14 @@ export interface RunOptions {
   readonly wallTimeout: Duration.Input
   readonly askPolicy: AskPolicy
   readonly progress: Progress
-  readonly serverPassword?: string
+  /** The network of task containers (default `isolated`: no traffic between tasks). */
+  readonly network?: NetworkMode
   /** Copy the host's OpenCode config dir and auth.json into the attempt (default: both). */
   readonly hostConfig?: boolean
   readonly hostAuth?: boolean
   /** The queue's default steps (`queue/taskq.json` `steps`) for tasks without their own. */
   readonly defaultSteps?: ReadonlyArray<Step>
-  /** Resource limits of each task container. */
+  /** Resource limits of each task container (absent: 4 GiB, 2048 processes; 0: unlimited). */
   readonly limits?: { readonly memoryBytes?: number; readonly nanoCpus?: number; readonly pidsLimit?: number }
 }
 
@@ -158,6 +159,7 @@ const attempt = Effect.fnUntraced(function* (
   )
   yield* say(`agent setup: ${describeBootstrap(boot)}`)
   const box = yield* git.prepareBox(task.repo, task.worktree_path, task.branch, attemptDir)
+  const isolation = yield* prepareIsolation(dirs.attemptDir, options.network ?? "isolated")
   const user = yield* taskUser(task.repo)
   yield* sealAttemptDir(user, attemptDir, [dirs.configDir, dirs.dataDir])
   yield* repo
@@ -183,18 +185,16 @@ const attempt = Effect.fnUntraced(function* (
     )
   )
   const steps = resolveSteps(task, options.defaultSteps)
-  const env = {
-    ...(yield* agentEnv),
-    ...(options.serverPassword ? { OPENCODE_SERVER_PASSWORD: options.serverPassword } : {})
-  }
   const spec = taskContainerSpec({
     task,
     image: options.image,
     user,
     gitMounts: box.mounts,
     dirs,
-    env,
-    ...(options.limits ? { limits: options.limits } : {})
+    env: {},
+    envFile: isolation.envFile,
+    network: isolation.network,
+    limits: containerLimits(options.limits)
   })
   const started = yield* docker.startContainer(spec)
   yield* repo
@@ -207,7 +207,7 @@ const attempt = Effect.fnUntraced(function* (
       if (options.follow) yield* Effect.forkScoped(followLogs(task.id, started.name))
       const server: ServerRef = {
         baseUrl: `http://127.0.0.1:${started.hostPort}`,
-        ...(options.serverPassword ? { password: options.serverPassword } : {})
+        password: isolation.password
       }
       const dies = watchContainer(started.name)
       const version = yield* Effect.raceFirst(opencode.waitReady(server, options.readyTimeout), dies)

@@ -1,7 +1,7 @@
 /** Watching a task container while the agent works: its death, and (with --follow) its output. */
 import { Console, Effect, Option, Result, Schedule, Stream } from "effect"
 import { StageError } from "../core/errors.js"
-import { Docker, type DockerFailure } from "../adapters/Docker.js"
+import { describeStop, Docker, type DockerFailure } from "../adapters/Docker.js"
 
 /** The container's death as a StageError of stage `container`, or nothing while it runs. */
 const deathOf = (name: string) =>
@@ -19,7 +19,7 @@ const deathOf = (name: string) =>
         stage: "container",
         exitCode,
         stdout: output,
-        stderr: `container ${name} ${Option.isSome(state) ? `stopped (${state.value.status}, exit ${exitCode})` : "disappeared"} while the agent was working`
+        stderr: `container ${name} ${Option.isSome(state) ? describeStop(state.value) : "disappeared"} while the agent was working`
       })
     )
   })

@@ -111,9 +111,15 @@ export const settings = {
   follow: runSetting("follow", kinds.bool, false, "Stream the container's and agent's output"),
   hostConfig: runSetting("host-config", kinds.bool, true, "Copy your OpenCode config dir into each attempt"),
   hostAuth: runSetting("host-auth", kinds.bool, true, "Copy your OpenCode login (auth.json) into each attempt"),
-  memoryMb: runSetting("memory-mb", kinds.int(1), undefined, "Memory limit of each task container, MiB"),
+  memoryMb: runSetting("memory-mb", kinds.int(0), 4096, "Memory limit of each task container, MiB; 0: none"),
   cpus: runSetting("cpus", kinds.positive, undefined, "CPU limit of each task container, e.g. 1.5"),
-  pidsLimit: runSetting("pids-limit", kinds.anyInt, undefined, "Process limit of each task container"),
+  pidsLimit: runSetting("pids-limit", kinds.int(0), 2048, "Process limit of each task container; 0: none"),
+  network: runSetting(
+    "network",
+    kinds.oneOf(["isolated", "bridge"]),
+    "isolated",
+    "Network of task containers: isolated (no traffic between tasks) or bridge (Docker's default)"
+  ),
   steps: fileSetting<ReadonlyArray<Step>, undefined>(
     "steps",
     kinds.steps,
@@ -134,7 +140,13 @@ export const settings = {
     env: "TASKQ_QUEUE_URL"
   } satisfies Setting<string, undefined>,
   leaseSeconds: envSetting("TASKQ_LEASE_SECONDS", kinds.int(3), 60, "Seconds a runner's claim on a PG task lasts"),
-  envAllow: envSetting("TASKQ_ENV_ALLOW", kinds.anyText, "", "More host variables a task container gets"),
+  envAllow: envSetting(
+    "TASKQ_ENV_ALLOW",
+    kinds.anyText,
+    "",
+    "The host variables a task container gets, replacing the default list (none: nothing)"
+  ),
+  envAllowAdd: envSetting("TASKQ_ENV_ALLOW_ADD", kinds.anyText, "", "More host variables a task container gets"),
   openchamber: envSetting("TASKQ_OPENCHAMBER", kinds.text, undefined, "The OpenChamber executable for review"),
   dockerDir: envSetting("TASKQ_DOCKER_DIR", kinds.text, undefined, "The folder holding the worker Dockerfile"),
   lockStaleMs: envSetting("TASKQ_LOCK_STALE_MS", kinds.int(2000), 10_000, "Ms after which a silent lock is stale"),

@@ -27,9 +27,34 @@ export const DEFAULT_ENV_ALLOW_LIST: ReadonlyArray<string> = [
   "TZ"
 ]
 
-/** Extra names (comma or space separated) a user allows through `TASKQ_ENV_ALLOW`. */
-export const parseAllowList = (value: string | undefined): ReadonlyArray<string> =>
-  (value ?? "").split(/[\s,]+/).filter((s) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(s))
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/** Names in a comma or space separated list, split into valid variable names and the rest. */
+export const parseAllowList = (
+  value: string | undefined
+): { readonly names: ReadonlyArray<string>; readonly invalid: ReadonlyArray<string> } => {
+  const words = (value ?? "").split(/[\s,]+/).filter((s) => s !== "")
+  return { names: words.filter((w) => NAME.test(w)), invalid: words.filter((w) => !NAME.test(w)) }
+}
+
+/**
+ * The names that may reach a container: `allow` (`TASKQ_ENV_ALLOW`) replaces the default list when it
+ * is set (`none`: no names; empty is the same as unset); `add` (`TASKQ_ENV_ALLOW_ADD`) extends whichever
+ * list is in force.
+ */
+export const allowList = (
+  allow: string | undefined,
+  add: string | undefined
+): { readonly names: ReadonlyArray<string>; readonly invalid: ReadonlyArray<string> } => {
+  const base =
+    allow === undefined || allow.trim() === ""
+      ? { names: DEFAULT_ENV_ALLOW_LIST, invalid: [] }
+      : allow.trim() === "none"
+        ? { names: [], invalid: [] }
+        : parseAllowList(allow)
+  const extra = parseAllowList(add)
+  return { names: [...new Set([...base.names, ...extra.names])], invalid: [...base.invalid, ...extra.invalid] }
+}
 
 /** The allow-listed subset of `env`, dropping unset values. */
 export const filterEnv = (

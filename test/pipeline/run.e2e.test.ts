@@ -62,9 +62,12 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     assert.strictEqual(readFileSync(join(wt, "hello.txt"), "utf8"), "hello\n")
     assert.strictEqual(git(wt, "rev-parse", "--abbrev-ref", "HEAD"), `taskq/${id}`)
     assert.strictEqual(r.base_sha, git(s.repo, "rev-parse", "main"))
-    // the session is readable from the server the container keeps up
+    // the session is readable from the server the container keeps up, with the attempt's password
+    const password = readFileSync(join(r.opencode_attempt_dir as string, "server-password"), "utf8").trim()
     const messages = (await (
-      await fetch(`http://127.0.0.1:${r.port}/session/${r.session_id}/message`)
+      await fetch(`http://127.0.0.1:${r.port}/session/${r.session_id}/message`, {
+        headers: { authorization: `Basic ${Buffer.from(`opencode:${password}`).toString("base64")}` }
+      })
     ).json()) as Array<{ parts: Array<{ type: string; text?: string }> }>
     assert.include(
       messages
@@ -77,7 +80,8 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     const review = await s.taskq("review", "--id", id)
     assert.strictEqual(review.code, 0, review.stderr)
     assert.include(review.stdout, `http://127.0.0.1:${r.port}/`)
-    assert.include(review.stdout, `docker exec -it ${container} opencode attach`)
+    assert.include(review.stdout, `docker exec -it -e OPENCODE_SERVER_PASSWORD ${container} opencode attach`)
+    assert.notInclude(review.stdout + review.stderr, password)
 
     // at a terminal: the container's own OpenCode attaches its TUI to the session (tmux plays the person)
     const pane = `taskq-review-${id}`
@@ -117,6 +121,7 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     assert.include(env, `OPENCODE_HOST=http://127.0.0.1:${r.port}\n`)
     assert.include(env, `OPENCODE_CONFIG_DIR=${r.opencode_config_dir}\n`)
     assert.include(env, `OPENCODE_DATA_DIR=${r.opencode_data_dir}\n`)
+    assert.include(env, `OPENCODE_SERVER_PASSWORD=${password}\n`)
     assert.include(env, `TASKQ_SESSION_ID=${r.session_id}\n`)
 
     assert.strictEqual((await s.taskq("done", "--id", id)).code, 0)

@@ -16,6 +16,10 @@ const running = Option.some({
   capDrop: [],
   securityOpt: [],
   init: true,
+  oomKilled: false,
+  memoryBytes: 0,
+  pidsLimit: 0,
+  network: "bridge",
   ports: []
 })
 type State = typeof running

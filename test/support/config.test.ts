@@ -30,7 +30,7 @@ describe("TaskqConfig", () => {
         cleanupOnFail: false,
         cpus: 1.5,
         idleTimeout: 600,
-        memoryMb: undefined
+        memoryMb: 4096
       })
       assert.deepInclude(c.origins, {
         maxParallel: "flag",

@@ -1,7 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
 import { parseTaskFile } from "../../src/support/taskFiles.js"
-import { filterEnv, parseAllowList } from "../../src/support/env.js"
 
 const parse = (text: string) => parseTaskFile("t.md", text)
 const failure = (text: string) => {
@@ -44,23 +43,5 @@ describe("task files", () => {
     const first = Result.getOrThrow(parse(text))
     const second = Result.getOrThrow(parse(text))
     assert.deepStrictEqual(first.frontmatter, second.frontmatter)
-  })
-})
-
-describe("environment allow-list", () => {
-  it("passes only allow-listed, set variables", () => {
-    const env = {
-      ANTHROPIC_API_KEY: "k",
-      HOME: "/root",
-      AWS_SECRET_ACCESS_KEY: "s",
-      OPENAI_API_KEY: undefined,
-      PATH: "/bin"
-    }
-    assert.deepStrictEqual(filterEnv(env), { ANTHROPIC_API_KEY: "k" })
-    assert.deepStrictEqual(filterEnv(env, ["HOME", "NOPE"]), { HOME: "/root" })
-  })
-  it("parses extra names, dropping anything that is not a variable name", () => {
-    assert.deepStrictEqual(parseAllowList("FOO, BAR  baz-qux 1X _OK"), ["FOO", "BAR", "_OK"])
-    assert.deepStrictEqual(parseAllowList(undefined), [])
   })
 })

@@ -1,0 +1,104 @@
+// The box's settings, as pure functions: limits and their defaults, the container spec's secrets
+// and network, how a stop is described, what review hands to OpenChamber and the terminal UI.
+import { assert, describe, it } from "@effect/vitest"
+import { Option } from "effect"
+import { describeStop, type ContainerState } from "../../src/adapters/Docker.js"
+import { planReview } from "../../src/adapters/Review.js"
+import { containerLimits } from "../../src/pipeline/isolation.js"
+import { taskContainerSpec } from "../../src/pipeline/containerSpec.js"
+import { sampleRecord } from "../helpers/layers.js"
+
+const GiB = 1024 * 1024 * 1024
+
+describe("container limits", () => {
+  it("default to 4 GiB and 2048 processes; 0 means unlimited; cpus only when given", () => {
+    assert.deepStrictEqual(containerLimits(), { memoryBytes: 4 * GiB, pidsLimit: 2048 })
+    assert.deepStrictEqual(containerLimits({ memoryBytes: 0, pidsLimit: 0 }), { memoryBytes: 0, pidsLimit: 0 })
+    assert.deepStrictEqual(containerLimits({ memoryBytes: 64 * 1024 * 1024, nanoCpus: 1.5e9 }), {
+      memoryBytes: 64 * 1024 * 1024,
+      pidsLimit: 2048,
+      nanoCpus: 1.5e9
+    })
+  })
+})
+
+describe("task container spec", () => {
+  const task = sampleRecord("T-1", "/q", { status: "in_progress" })
+  it("mounts the env file read-only and names it, with no secret in the environment", () => {
+    const spec = taskContainerSpec({
+      task,
+      image: "img",
+      user: { uid: 1000, gid: 1000 },
+      gitMounts: [],
+      dirs: { attemptDir: "/a", configDir: "/a/config", dataDir: "/a/data" },
+      env: {},
+      envFile: "/a/container.env",
+      network: "taskq-isolated",
+      limits: containerLimits()
+    })
+    assert.deepStrictEqual(spec.env, { OPENCODE_PORT: "4096", TASKQ_ENV_FILE: "/run/taskq/container.env" })
+    assert.deepInclude(spec.binds, { host: "/a/container.env", container: "/run/taskq/container.env", readOnly: true })
+    assert.strictEqual(spec.network, "taskq-isolated")
+    assert.strictEqual(spec.memoryBytes, 4 * GiB)
+    assert.strictEqual(spec.pidsLimit, 2048)
+  })
+})
+
+describe("how a container stopped", () => {
+  const state = (over: Partial<ContainerState>): ContainerState => ({
+    id: "c",
+    name: "c",
+    running: false,
+    status: "exited",
+    exitCode: 137,
+    user: "1000:1000",
+    labels: {},
+    capDrop: [],
+    securityOpt: [],
+    init: true,
+    oomKilled: false,
+    memoryBytes: 0,
+    pidsLimit: 0,
+    network: "bridge",
+    ports: [],
+    ...over
+  })
+  it("an OOM kill says so, with the limit", () => {
+    assert.strictEqual(
+      describeStop(state({ oomKilled: true, memoryBytes: 64 * 1024 * 1024 })),
+      "was killed for running out of memory (limit 64 MiB, exit 137; raise it with --memory-mb)"
+    )
+    assert.include(describeStop(state({ oomKilled: true })), "limit none")
+    assert.strictEqual(describeStop(state({})), "stopped (exited, exit 137)")
+  })
+})
+
+describe("review with a server password", () => {
+  const target = {
+    taskId: "T-1",
+    container: "task-T-1-x",
+    port: 40000,
+    sessionId: "ses_1",
+    configDir: "/a/config",
+    dataDir: "/a/data",
+    worktree: "/w",
+    password: { value: "s3cret", file: "/a/server-password" }
+  }
+  it("OpenChamber gets it in its environment", () => {
+    const plan = planReview(target, Option.some("/bin/openchamber"), true)
+    assert.strictEqual(plan._tag === "OpenChamber" && plan.env.OPENCODE_SERVER_PASSWORD, "s3cret")
+  })
+  it("the terminal UI gets it through docker's environment, never on a command line", () => {
+    const plan = planReview(target, Option.none(), true)
+    assert.strictEqual(plan._tag, "Attach")
+    if (plan._tag !== "Attach") return
+    assert.deepStrictEqual(plan.env, { OPENCODE_SERVER_PASSWORD: "s3cret" })
+    assert.notInclude(plan.args.join(" "), "s3cret")
+    assert.includeMembers([...plan.args], ["-e", "OPENCODE_SERVER_PASSWORD"])
+    const printed = planReview(target, Option.none(), false)
+    assert.strictEqual(printed._tag, "PrintOnly")
+    if (printed._tag !== "PrintOnly") return
+    assert.notInclude(printed.attachCommand, "s3cret")
+    assert.include(printed.attachCommand, `OPENCODE_SERVER_PASSWORD="$(cat /a/server-password)" docker exec -it -e`)
+  })
+})
