@@ -294,7 +294,15 @@ export class Git extends Context.Service<
         snapshot: Effect.fn("Git.snapshot")(function* (repo: string, worktree: string, message: string) {
           const { run } = yield* inWorktree(repo, worktree, "cleanup")
           if (out(yield* run("cleanup", ["status", "--porcelain"])) === "") return undefined
-          yield* run("cleanup", ["add", "-A"])
+          // what cannot be added (a nested repository without commits) stays out, the rest goes in
+          yield* run("cleanup", ["add", "-A", "--ignore-errors"], { okExitCodes: [0, 1] })
+          // nested repositories are the agent's own git dirs: never staged as gitlinks, which your
+          // own `git status` would enter (and run their config)
+          const staged = (yield* run("cleanup", ["diff", "--cached", "--raw", "--no-renames", "-z", ...DIFF_FLAGS]))
+            .stdout
+          const gitlinks = nestedRepos(staged)
+          if (gitlinks.length > 0) yield* run("cleanup", ["rm", "-q", "--cached", "--", ...gitlinks])
+          if (out(yield* run("cleanup", ["diff", "--cached", "--name-only"])) === "") return undefined
           yield* run("cleanup", [
             "-c",
             "user.name=taskq",
@@ -344,7 +352,7 @@ export class Git extends Context.Service<
           const env = { GIT_INDEX_FILE: index }
           return yield* Effect.gen(function* () {
             yield* run("diff", ["read-tree", "HEAD"], { env })
-            yield* run("diff", ["add", "-A"], { env })
+            yield* run("diff", ["add", "-A", "--ignore-errors"], { env, okExitCodes: [0, 1] })
             return (yield* run("diff", ["diff", ...DIFF_FLAGS, "--cached", base], { env })).stdout
           }).pipe(Effect.ensuring(fs.remove(index, { force: true }).pipe(Effect.ignore)))
         }),
@@ -394,6 +402,18 @@ export const gitTestLayer = (overrides: Partial<Git["Service"]> = {}) =>
       })
     })
   )
+
+/** Paths that `diff --cached --raw -z` shows becoming gitlinks (mode 160000). */
+export const nestedRepos = (raw: string): ReadonlyArray<string> => {
+  const fields = raw.split("\0")
+  const paths: Array<string> = []
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const meta = fields[i]?.split(" ") ?? []
+    const path = fields[i + 1]
+    if (meta[1] === "160000" && path) paths.push(path)
+  }
+  return paths
+}
 
 /** Parses `git worktree list --porcelain`. */
 export const parseWorktrees = (text: string): ReadonlyArray<WorktreeInfo> =>
