@@ -60,3 +60,12 @@ echo "by hand (git + docker run + curl): ${hand[*]} ms -> median $(printf '%s\n'
 echo "taskq run:                         ${tq[*]} ms -> median $m_tq ms"
 echo "taskq run, bridge and no limits:   ${open[*]} ms -> median $m_open ms"
 echo "isolation (network + limits):      $(( m_tq - m_open )) ms per task"
+
+# The agent's private git dir (README "Security model"), host side, side by side with what taskq did
+# before it: worktree add + chown -R to the container uid, against worktree add + the box + bringing
+# one agent commit back. BOX_FILES files in the repository (default 2000), BOX_RUNS runs.
+node -e 'require("esbuild").buildSync({ entryPoints: ["bench/gitbox.ts"], outfile: process.argv[1], bundle: true,
+  platform: "node", format: "esm", target: "node22", logLevel: "warning", external: ["dockerode"],
+  banner: { js: "import { createRequire as __cr } from \"node:module\"; const require = __cr(import.meta.url);" } })' "$work/gitbox.mjs"
+box=$(node "$work/gitbox.mjs" "$work/gitbox" "${BOX_FILES:-2000}" "${BOX_RUNS:-5}")
+node -e 'const b = JSON.parse(process.argv[1]); console.log(`git box, ${b.files} files (median of ${b.runs}): before ${b.beforeSetupMs} ms | after ${b.afterSetupMs} ms setup + ${b.importMs} ms bringing the branch back -> ${b.addedPerTaskMs} ms per task`)' "$box"
