@@ -125,3 +125,16 @@ export class QueueError extends Schema.TaggedError<QueueError>()("QueueError", {
     return this.message
   }
 }
+
+/** A path taskq derived or was given that it will not write, delete or read through (outside its folder, a link). */
+export class UnsafePath extends Schema.TaggedError<UnsafePath>()("UnsafePath", {
+  path: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `refusing ${this.path}: ${this.reason}`
+  }
+  override get [CliError.userMessage]() {
+    return this.message
+  }
+}

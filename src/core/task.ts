@@ -1,5 +1,6 @@
 /** The task record: one Schema, snake_case keys, the only shape the store reads and writes. */
-import { Schema } from "effect"
+import { Result, Schema } from "effect"
+import { validateTaskId } from "./ids.js"
 import { Step } from "./steps.js"
 
 export const TaskStatus = Schema.Literals(["todo", "in_progress", "review", "done", "failed", "cancelled"])
@@ -8,6 +9,16 @@ export const taskStatuses: ReadonlyArray<TaskStatus> = TaskStatus.literals
 
 const Timestamp = Schema.String.check(
   Schema.makeFilter((s: string) => isUtcIso(s) || "expected a timezone-aware ISO-8601 timestamp")
+)
+/** A task id, checked when read as well as when written: it names files and folders of the queue. */
+export const TaskId = Schema.String.check(
+  Schema.makeFilter((s: string) =>
+    Result.match(validateTaskId(s), { onFailure: (e) => e.message, onSuccess: () => true })
+  )
+)
+/** Paths in a record are absolute: a relative one would depend on where taskq happens to run. */
+const AbsolutePath = Schema.String.check(
+  Schema.makeFilter((s: string) => s.startsWith("/") || `expected an absolute path, got ${JSON.stringify(s)}`)
 )
 const opt = <S extends Schema.Top>(s: S) => Schema.optionalKey(s)
 
@@ -29,11 +40,11 @@ export const runtimeFieldNames = [
 export type RuntimeFieldName = (typeof runtimeFieldNames)[number]
 
 export const TaskRecord = Schema.Struct({
-  id: Schema.String,
-  repo: Schema.String,
+  id: TaskId,
+  repo: AbsolutePath,
   base: Schema.String,
   branch: Schema.String,
-  worktree_path: Schema.String,
+  worktree_path: AbsolutePath,
   status: TaskStatus,
   attempt: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
   created_at: Timestamp,

@@ -11,7 +11,7 @@ import { Git } from "../adapters/Git.js"
 import { ErrorStore } from "../store/ErrorStore.js"
 import { clearRuntimePatch, TaskRepository } from "../store/TaskRepository.js"
 import { withFreshTask } from "../store/taskLock.js"
-import { QueuePaths } from "../support/paths.js"
+import { confined, QueuePaths } from "../support/paths.js"
 import { importAgentCommits } from "./agentCommits.js"
 import { localPaths, withRemoteBranch } from "./mirror.js"
 
@@ -99,7 +99,8 @@ const cleanupTask = Effect.fnUntraced(function* (record: TaskRecord, keepWorktre
       actions.push(`left ${task.worktree_path} in place: it is not a worktree of ${task.repo}`)
     }
   }
-  const stateDir = q.taskOpencodeDir(task.id)
+  // confined to queue/opencode, no link on the way: a link there is refused, its target untouched
+  const stateDir = yield* confined(q, q.opencodeDir, q.taskOpencodeDir(task.id))
   if (yield* fs.exists(stateDir).pipe(Effect.mapError(io(stateDir)))) {
     yield* fs.remove(stateDir, { recursive: true, force: true }).pipe(Effect.mapError(io(stateDir)))
     actions.push(`removed agent state ${stateDir}`)

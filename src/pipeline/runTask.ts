@@ -16,7 +16,7 @@ import { ErrorStore } from "../store/ErrorStore.js"
 import { readPrompt } from "../store/pg/SharedQueue.js"
 import { TaskRepository } from "../store/TaskRepository.js"
 import { withTaskLock } from "../store/taskLock.js"
-import { QueuePaths } from "../support/paths.js"
+import { confined, QueuePaths } from "../support/paths.js"
 import { bootstrapAttempt, describeBootstrap, hostSetup } from "./agentConfig.js"
 import { taskContainerSpec } from "./containerSpec.js"
 import { containerLimits, type NetworkMode, prepareIsolation } from "./isolation.js"
@@ -148,7 +148,8 @@ const attempt = Effect.fnUntraced(function* (
     yield* git.addWorktree(task.repo, task.worktree_path, task.branch, baseSha, { reuseBranch: branchExists })
     yield* say(`worktree ${task.worktree_path} on ${task.branch} from ${task.base} (${baseSha.slice(0, 12)})`)
   }
-  const attemptDir = q.attemptDir(task.id, task.attempt)
+  // confined to queue/opencode, no link on the way: the removal and chown below must not reach outside
+  const attemptDir = yield* confined(q, q.opencodeDir, q.attemptDir(task.id, task.attempt)).pipe(Effect.mapError(io))
   const dirs = { attemptDir, configDir: path.join(attemptDir, "config"), dataDir: path.join(attemptDir, "data") }
   yield* fs.remove(attemptDir, { recursive: true, force: true }).pipe(Effect.mapError(io))
   yield* Effect.forEach([dirs.configDir, dirs.dataDir], (d) => fs.makeDirectory(d, { recursive: true }), {

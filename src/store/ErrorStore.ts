@@ -1,7 +1,7 @@
 /** The latest error report of each task: `queue/errors/<id>.json`. */
 import { Context, Effect, FileSystem, Layer, Option, Path, Schema } from "effect"
-import { QueueError } from "../core/errors.js"
-import { QueuePaths } from "../support/paths.js"
+import { QueueError, type UnsafePath } from "../core/errors.js"
+import { confined, QueuePaths } from "../support/paths.js"
 import { writeFileAtomic } from "./atomicFile.js"
 
 export const ErrorReport = Schema.Struct({
@@ -20,9 +20,9 @@ const ErrorReportJson = Schema.fromJsonString(ErrorReport)
 export class ErrorStore extends Context.Service<
   ErrorStore,
   {
-    readonly write: (report: ErrorReport) => Effect.Effect<string, QueueError>
-    readonly read: (id: string) => Effect.Effect<Option.Option<ErrorReport>, QueueError>
-    readonly remove: (id: string) => Effect.Effect<boolean, QueueError>
+    readonly write: (report: ErrorReport) => Effect.Effect<string, QueueError | UnsafePath>
+    readonly read: (id: string) => Effect.Effect<Option.Option<ErrorReport>, QueueError | UnsafePath>
+    readonly remove: (id: string) => Effect.Effect<boolean, QueueError | UnsafePath>
   }
 >()("taskq/store/ErrorStore") {
   static readonly layer = Layer.effect(
@@ -33,35 +33,38 @@ export class ErrorStore extends Context.Service<
       const q = yield* QueuePaths
       const io = (file: string) => (e: { readonly message: string }) =>
         new QueueError({ path: file, reason: e.message })
+      const provide = <A, E, R>(e: Effect.Effect<A, E, R>) =>
+        e.pipe(Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
+      /** The report's path, checked: inside queue/errors, no link on the way. */
+      const errorFile = (id: string) => provide(confined(q, q.errorsDir, q.errorFile(id)))
       return ErrorStore.of({
-        write: (report) => {
-          const file = q.errorFile(report.task_id)
-          return fs
-            .makeDirectory(q.errorsDir, { recursive: true })
-            .pipe(
-              Effect.mapError(io(file)),
-              Effect.andThen(writeFileAtomic(file, JSON.stringify(report, null, 2) + "\n")),
-              Effect.as(file),
-              Effect.provideService(FileSystem.FileSystem, fs),
-              Effect.provideService(Path.Path, path)
+        write: (report) =>
+          Effect.flatMap(errorFile(report.task_id), (file) =>
+            fs
+              .makeDirectory(q.errorsDir, { recursive: true })
+              .pipe(
+                Effect.mapError(io(file)),
+                Effect.andThen(writeFileAtomic(file, JSON.stringify(report, null, 2) + "\n")),
+                Effect.as(file),
+                provide
+              )
+          ),
+        read: (id) =>
+          Effect.flatMap(errorFile(id), (file) =>
+            fs.readFileString(file).pipe(
+              Effect.flatMap((text) => Schema.decodeUnknownEffect(ErrorReportJson)(text)),
+              Effect.map(Option.some),
+              Effect.catchReason("PlatformError", "NotFound", () => Effect.succeed(Option.none())),
+              Effect.mapError(io(file))
             )
-        },
-        read: (id) => {
-          const file = q.errorFile(id)
-          return fs.readFileString(file).pipe(
-            Effect.flatMap((text) => Schema.decodeUnknownEffect(ErrorReportJson)(text)),
-            Effect.map(Option.some),
-            Effect.catchReason("PlatformError", "NotFound", () => Effect.succeed(Option.none())),
-            Effect.mapError(io(file))
+          ),
+        remove: (id) =>
+          Effect.flatMap(errorFile(id), (file) =>
+            fs.exists(file).pipe(
+              Effect.tap((exists) => (exists ? fs.remove(file, { force: true }) : Effect.void)),
+              Effect.mapError(io(file))
+            )
           )
-        },
-        remove: (id) => {
-          const file = q.errorFile(id)
-          return fs.exists(file).pipe(
-            Effect.tap((exists) => (exists ? fs.remove(file, { force: true }) : Effect.void)),
-            Effect.mapError(io(file))
-          )
-        }
       })
     })
   )

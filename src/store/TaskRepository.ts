@@ -1,20 +1,27 @@
 /** The task queue: `tasks.jsonl` read and written only through the record Schema and the state machine. */
 import { Context, Effect, FileSystem, Layer, Path, Result } from "effect"
-import { DuplicateTask, InvalidTransition, QueueError, type RecordDecodeError, TaskNotFound } from "../core/errors.js"
+import {
+  DuplicateTask,
+  InvalidTransition,
+  QueueError,
+  type RecordDecodeError,
+  TaskNotFound,
+  type UnsafePath
+} from "../core/errors.js"
 import type { RuntimeFieldName, RuntimeFields, TaskRecord } from "../core/task.js"
 import { runtimeFieldNames } from "../core/task.js"
 import { nowIso } from "../core/time.js"
 import { applyMove, type Move } from "../core/transitions.js"
 import { TaskqConfig } from "../support/config.js"
-import { QueuePaths } from "../support/paths.js"
+import { confined, QueuePaths } from "../support/paths.js"
 import { removeStaleTemps, writeFileAtomic } from "./atomicFile.js"
-import { decodeTasks, encodeTasks } from "./jsonl.js"
+import { decodeTasksWithUnknown, encodeTasks } from "./jsonl.js"
 import { acquireQueueLock } from "./queueLock.js"
 
 /** Runtime fields to set; `null` removes the field. */
 export type RuntimePatch = { readonly [K in RuntimeFieldName]?: RuntimeFields[K] | null }
 
-export type StoreError = QueueError | RecordDecodeError
+export type StoreError = QueueError | RecordDecodeError | UnsafePath
 
 export interface NewTask {
   readonly record: TaskRecord
@@ -69,10 +76,13 @@ export class TaskRepository extends Context.Service<
       const provide = <A, E, R>(e: Effect.Effect<A, E, R>) =>
         e.pipe(Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
 
-      const read = fs.readFileString(file).pipe(
+      const readAll = fs.readFileString(file).pipe(
         Effect.mapError(io),
-        Effect.flatMap((text) => decodeTasks(file, text))
+        Effect.flatMap((text) => decodeTasksWithUnknown(file, text))
       )
+      const read = Effect.map(readAll, (d) => d.records)
+      /** The task markdown's path, checked: inside queue/tasks, no link on the way. */
+      const taskFile = (id: string) => provide(confined(q, q.tasksDir, q.taskFile(id)))
 
       /** Read-modify-write under the lock; `f` returns the new list and a result, or fails and nothing is written. */
       const modify = <A, E>(
@@ -85,10 +95,11 @@ export class TaskRepository extends Context.Service<
           Effect.gen(function* () {
             const lock = yield* acquireQueueLock(file, staleMs)
             yield* provide(removeStaleTemps(file))
-            const records = yield* read
+            const { records, unknown } = yield* readAll
             const [next, result] = yield* f(records, yield* nowIso)
             yield* lock.ensureHeld
-            yield* provide(writeFileAtomic(file, encodeTasks(next)))
+            // fields this version does not know stay as they were (a newer taskq may have written them)
+            yield* provide(writeFileAtomic(file, encodeTasks(next, unknown)))
             return result
           })
         )
@@ -118,7 +129,7 @@ export class TaskRepository extends Context.Service<
           modify((records) =>
             Effect.gen(function* () {
               if (records.some((r) => r.id === record.id)) return yield* new DuplicateTask({ id: record.id })
-              yield* provide(writeFileAtomic(q.taskFile(record.id), prompt))
+              yield* provide(writeFileAtomic(yield* taskFile(record.id), prompt))
               return [[...records, record], record] as const
             })
           ),
@@ -137,12 +148,18 @@ export class TaskRepository extends Context.Service<
               const [index, current] = yield* find(records, id)
               if (current.status === "in_progress")
                 return yield* new InvalidTransition({ id, status: current.status, move: "remove" })
+              // checked before anything changes: a markdown path that is not safe to delete keeps the record
+              if (options?.purge) yield* taskFile(current.id)
               return [records.filter((_, i) => i !== index), current] as const
             })
           ).pipe(
             // the markdown goes only once the record is gone: a failed write must not orphan the record
-            Effect.tap(() =>
-              options?.purge ? fs.remove(q.taskFile(id), { force: true }).pipe(Effect.mapError(io)) : Effect.void
+            Effect.tap((removed) =>
+              options?.purge
+                ? taskFile(removed.id).pipe(
+                    Effect.flatMap((md) => fs.remove(md, { force: true }).pipe(Effect.mapError(io)))
+                  )
+                : Effect.void
             )
           )
       })

@@ -149,6 +149,7 @@ export const settings = {
   envAllowAdd: envSetting("TASKQ_ENV_ALLOW_ADD", kinds.anyText, "", "More host variables a task container gets"),
   openchamber: envSetting("TASKQ_OPENCHAMBER", kinds.text, undefined, "The OpenChamber executable for review"),
   dockerDir: envSetting("TASKQ_DOCKER_DIR", kinds.text, undefined, "The folder holding the worker Dockerfile"),
+  maxTaskFileBytes: envSetting("TASKQ_MAX_TASK_FILE_BYTES", kinds.int(1), 1048576, "Largest task file, bytes"),
   lockStaleMs: envSetting("TASKQ_LOCK_STALE_MS", kinds.int(2000), 10_000, "Ms after which a silent lock is stale"),
   dockerHost: envSetting("DOCKER_HOST", kinds.unixSocket, "unix:///var/run/docker.sock", "The Docker engine")
 }

@@ -1,17 +1,20 @@
 // The behaviour every task store must have, run against each layer (JSONL queue dir, PostgreSQL).
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, FileSystem, Option, type Scope } from "effect"
+import { Effect, FileSystem, Option, type Path, type Scope } from "effect"
 import { runtimeFieldNames } from "../../src/core/task.js"
 import { ErrorStore } from "../../src/store/ErrorStore.js"
 import { readPrompt } from "../../src/store/pg/SharedQueue.js"
 import { TaskRepository } from "../../src/store/TaskRepository.js"
+import type { QueuePaths } from "../../src/support/paths.js"
 import { sampleRecord } from "../helpers/layers.js"
 
 export interface StoreBackend {
   readonly name: string
   /** Runs `f` with a fresh, empty store whose local queue root is `root`. */
   readonly run: <A, E>(
-    f: (root: string) => Effect.Effect<A, E, TaskRepository | ErrorStore | FileSystem.FileSystem>
+    f: (
+      root: string
+    ) => Effect.Effect<A, E, TaskRepository | ErrorStore | FileSystem.FileSystem | QueuePaths | Path.Path>
   ) => Effect.Effect<A, unknown, Scope.Scope>
 }
 
@@ -19,7 +22,9 @@ export const storeSuite = (backend: StoreBackend) =>
   describe(`store contract: ${backend.name}`, () => {
     const live = (
       name: string,
-      f: (root: string) => Effect.Effect<void, unknown, TaskRepository | ErrorStore | FileSystem.FileSystem>
+      f: (
+        root: string
+      ) => Effect.Effect<void, unknown, TaskRepository | ErrorStore | FileSystem.FileSystem | QueuePaths | Path.Path>
     ) => it.live(name, () => Effect.scoped(backend.run(f)))
 
     live("adds, gets, lists in the order added, and keeps the prompt", (root) =>

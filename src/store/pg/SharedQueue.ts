@@ -4,9 +4,11 @@
  * pipeline can ask for it (`Effect.serviceOption`) without loading the PostgreSQL client; the JSONL
  * queue does not provide it.
  */
-import { Context, Effect, FileSystem, Option, type Scope } from "effect"
-import { QueueError, type TaskNotFound } from "../../core/errors.js"
+import { Context, Effect, Option, type Scope } from "effect"
+import type { TaskNotFound } from "../../core/errors.js"
 import type { TaskRecord } from "../../core/task.js"
+import { QueuePaths } from "../../support/paths.js"
+import { readPrompt as readPromptFile } from "../../support/taskFiles.js"
 import type { StoreError } from "../TaskRepository.js"
 
 export interface RunnerInfo {
@@ -52,8 +54,6 @@ export class SharedQueue extends Context.Service<
 export const readPrompt = Effect.fnUntraced(function* (task: TaskRecord) {
   const shared = yield* Effect.serviceOption(SharedQueue)
   if (Option.isSome(shared)) return yield* shared.value.prompt(task.id)
-  const fs = yield* FileSystem.FileSystem
-  return yield* fs
-    .readFileString(task.task_file)
-    .pipe(Effect.mapError((e) => new QueueError({ path: task.task_file, reason: e.message })))
+  // the file's path comes from the validated id, confined to the queue; a link there is refused
+  return yield* readPromptFile(yield* QueuePaths, task.id)
 })
