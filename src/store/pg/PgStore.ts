@@ -7,7 +7,7 @@ import { Context, Duration, Effect, FiberMap, Layer, Option, Schedule, Schema } 
 import { SqlClient } from "effect/sql/SqlClient"
 import { isSqlError, type SqlError } from "effect/sql/SqlError"
 import { DuplicateTask, InvalidTransition, QueueError, RecordDecodeError, TaskNotFound } from "../../core/errors.js"
-import { runtimeFieldNames, type TaskRecord, TaskRecordFromJson, type TaskStatus } from "../../core/task.js"
+import { runtimeFieldNames, TaskRecord, TaskRecordFromJson, type TaskStatus } from "../../core/task.js"
 import { nowIso } from "../../core/time.js"
 import { transitionTable } from "../../core/transitions.js"
 import { ErrorReport, ErrorStore } from "../ErrorStore.js"
@@ -23,6 +23,7 @@ export interface PgStoreOptions {
 }
 
 const decodeRecord = Schema.decodeUnknownEffect(TaskRecordFromJson)
+const decodeList = Schema.decodeUnknownEffect(Schema.fromJsonString(Schema.Array(TaskRecord)))
 const decodeReport = Schema.decodeUnknownEffect(Schema.fromJsonString(ErrorReport))
 
 /** A PostgreSQL text[] literal of plain identifiers (field names, statuses). */
@@ -133,9 +134,18 @@ export const pgStoreLayer = (options: PgStoreOptions) =>
       })
 
       const repository = TaskRepository.of({
-        list: sql<Row>`SELECT seq::text AS seq, record::text AS record FROM taskq_tasks ORDER BY seq`.pipe(
+        // one array, one decode pass (10,000 records); a bad record is then found row by row to name it
+        list: sql<{
+          readonly records: string
+        }>`SELECT coalesce(json_agg(record ORDER BY seq), '[]')::text AS records FROM taskq_tasks`.pipe(
           Effect.mapError(fail),
-          Effect.flatMap(decodeAll)
+          Effect.flatMap((rows) => decodeList(rows[0]?.records ?? "[]")),
+          Effect.catchTag("SchemaError", () =>
+            sql<Row>`SELECT seq::text AS seq, record::text AS record FROM taskq_tasks ORDER BY seq`.pipe(
+              Effect.mapError(fail),
+              Effect.flatMap(decodeAll)
+            )
+          )
         ),
         get: (id) =>
           sql<Row>`SELECT seq::text AS seq, record::text AS record FROM taskq_tasks WHERE id = ${id}`.pipe(
