@@ -1,14 +1,15 @@
 // Faults for real: signals, a container that dies under the agent, machine-wide faults caught by the
 // preflight, and provider failures reported as they happened. Real git, dockerd, worker image, OpenCode.
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
-import { execFileSync, spawn } from "node:child_process"
+import { execFileSync } from "node:child_process"
 import { connect, createServer, type Socket } from "node:net"
 import { ensureWorkerImage, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
 import { existsSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
-import { BIN, type CliResult, git, runTaskq, tempDir } from "../helpers/fixtures.js"
+import { type CliResult, git, runTaskq, tempDir } from "../helpers/fixtures.js"
 import { containersOf, isRunning, removeContainers, type Scratch, scratch, uid } from "../helpers/e2e.js"
 import type { ScriptedModel } from "../support/scriptedModel.js"
+import { sleep, start, until } from "./stressSupport.js"
 
 let model: ScriptedModel
 const all: Array<Scratch> = []
@@ -17,33 +18,6 @@ const fresh = () => {
   all.push(s)
   return s
 }
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-/** `taskq args` as a child process we can signal; `done` resolves with its outcome. */
-const start = (s: Scratch, args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, TASKQ_QUEUE_DIR: s.queue, TASKQ_IDLE_TIMEOUT: "60", TASKQ_TIMEOUT: "180", ...env },
-    stdio: ["ignore", "pipe", "pipe"]
-  })
-  let stdout = ""
-  let stderr = ""
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()))
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
-  const done = new Promise<CliResult>((resolve) =>
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }))
-  )
-  return { child, done }
-}
-
-/** Waits until `f` holds (checked every 200 ms) or fails after `ms`. */
-const until = async (what: string, f: () => boolean, ms = 60_000) => {
-  const end = Date.now() + ms
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(200)
-  }
-}
-
 beforeAll(async () => {
   ensureWorkerImage()
   model = await startBridgeModel()
@@ -59,7 +33,7 @@ describe("signals", () => {
     const id = uid("hup")
     const task = scripted("Think forever", [{ hang: true }])
     assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", task)).code, 0)
-    const run = start(s, ["run"])
+    const run = start(s.queue, ["run"])
     await until("the agent to be prompted", () => s.record(id).session_id !== undefined)
     await sleep(500)
     run.child.kill("SIGHUP")
@@ -182,7 +156,7 @@ describe("the Docker engine and the container under the agent", () => {
     assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", task)).code, 0)
     const proxy = await engineProxy()
     try {
-      const run = start(s, ["run"], { DOCKER_HOST: proxy.host })
+      const run = start(s.queue, ["run"], { DOCKER_HOST: proxy.host })
       await until("the agent to be prompted", () => s.record(id).session_id !== undefined)
       await sleep(1000)
       proxy.pause()
@@ -202,7 +176,7 @@ describe("the Docker engine and the container under the agent", () => {
     const id = uid("killed")
     const task = scripted("Think forever", [{ hang: true }])
     assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", task)).code, 0)
-    const run = start(s, ["run"])
+    const run = start(s.queue, ["run"])
     await until("the agent to be prompted", () => s.record(id).session_id !== undefined)
     await sleep(500)
     execFileSync("docker", ["kill", s.record(id).container as string], { stdio: "ignore" })
@@ -215,4 +189,38 @@ describe("the Docker engine and the container under the agent", () => {
     assert.deepInclude(report, { stage: "container", exit_code: 137 })
     assert.include(report.stdout, "opencode server listening", "the container's log tail")
   })
+})
+
+describe("reports that tell the truth", () => {
+  const midTask = (code: number) =>
+    scripted("Work, then the provider fails", [
+      { tool: "write", args: { filePath: "first.txt", content: "1\n" } },
+      { httpError: code, message: `provider said no (${code})` }
+    ])
+
+  it("the provider answers 500 mid-task while OpenCode retries: the report names the provider's error", async () => {
+    const s = fresh()
+    const id = uid("p500")
+    assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", midTask(500))).code, 0)
+    const r = await s.taskq("run", "--idle-timeout", "6")
+    assert.strictEqual(r.code, 1, r.stdout + r.stderr)
+    const record = s.record(id)
+    assert.strictEqual(record.status, "failed")
+    assert.include(record.error as string, "provider said no (500)")
+    const report = JSON.parse(readFileSync(join(s.queue, "errors", `${id}.json`), "utf8"))
+    assert.include(report.stderr, "provider said no (500)")
+    assert.include(report.stdout, "level=ERROR", "the container's log tail")
+  }, 120_000)
+
+  it("the provider answers 401 mid-task: the report has the status, the provider's message and the log tail", async () => {
+    const s = fresh()
+    const id = uid("p401")
+    assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", midTask(401))).code, 0)
+    const r = await s.taskq("run")
+    assert.strictEqual(r.code, 1, r.stdout + r.stderr)
+    assert.include(s.record(id).error as string, "provider said no (401)")
+    const report = JSON.parse(readFileSync(join(s.queue, "errors", `${id}.json`), "utf8"))
+    assert.deepInclude(report, { stage: "agent", exit_code: 401 })
+    assert.include(report.stdout, "level=ERROR", "the container's log tail")
+  }, 120_000)
 })

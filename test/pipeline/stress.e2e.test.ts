@@ -1,0 +1,130 @@
+// Many tasks and many taskq processes at once, some killed with SIGKILL at random moments: adds,
+// runners, cancels, retries, cleanups, dones and rejects on one queue, for real. Afterwards a person
+// settles the queue (a run recovers what dead runners left, everything is cancelled and cleaned up)
+// and every record must be accounted for, with no container, worktree or agent state left behind.
+import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { execFileSync } from "node:child_process"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { ensureWorkerImage, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
+import { runTaskq } from "../helpers/fixtures.js"
+import { containersOf, removeContainers, type Scratch, scratch, uid } from "../helpers/e2e.js"
+import type { ScriptedModel } from "../support/scriptedModel.js"
+import { sleep, start } from "./stressSupport.js"
+
+let model: ScriptedModel
+let s: Scratch
+const attempted: Array<string> = []
+beforeAll(async () => {
+  ensureWorkerImage()
+  model = await startBridgeModel()
+  s = scratch(model.port)
+}, 300_000)
+afterAll(async () => {
+  if (s) removeContainers(attempted)
+  await model?.close()
+})
+
+/** A dead holder's lock is taken over after 2 s (the least allowed), so kills cost little waiting. */
+const ENV = { TASKQ_LOCK_STALE_MS: "2000", TASKQ_IDLE_TIMEOUT: "30" }
+const CHAOS_MS = 35_000
+const random = (n: number) => Math.floor(Math.random() * n)
+const pick = <A>(xs: ReadonlyArray<A>): A | undefined => xs[random(xs.length)]
+
+interface Tally {
+  readonly killed: Map<string, number>
+  readonly exits: Map<string, number>
+}
+const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1)
+
+/** Runs `taskq args`; with probability `killChance` it is SIGKILLed after up to `killWithinMs`. */
+const chaotic = async (tally: Tally, args: ReadonlyArray<string>, killChance: number, killWithinMs: number) => {
+  const p = start(s.queue, args, ENV)
+  let timer: NodeJS.Timeout | undefined
+  if (Math.random() < killChance) timer = setTimeout(() => p.child.kill("SIGKILL"), random(killWithinMs))
+  const r = await p.done
+  clearTimeout(timer)
+  if (r.signal === "SIGKILL") count(tally.killed, args[0] ?? "?")
+  else count(tally.exits, `${args[0]} ${r.code}`)
+  return r
+}
+
+const records = () =>
+  readFileSync(join(s.queue, "tasks.jsonl"), "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as { id: string; status: string })
+
+describe("stress", () => {
+  it("concurrent add/run/cancel/retry/cleanup/done/reject with random SIGKILLs: nothing lost, nothing orphaned", async () => {
+    const tally: Tally = { killed: new Map(), exits: new Map() }
+    const added = new Set<string>()
+    const task = (i: number) =>
+      i % 3 === 2
+        ? scripted("Fail", [{ httpError: 400, message: "scripted failure" }])
+        : scripted("Write", [{ tool: "write", args: { filePath: `f${i}.txt`, content: "x\n" } }, { text: "ok" }])
+    const add = async (i: number, killChance: number) => {
+      const id = uid(`st${i}`)
+      attempted.push(id)
+      const r = await chaotic(tally, ["add", "--id", id, "--repo", s.repo, "--task", task(i)], killChance, 400)
+      if (r.code === 0) added.add(id)
+    }
+    for (let i = 0; i < 3; i++) await add(i, 0)
+
+    const end = Date.now() + CHAOS_MS
+    const loop = async (f: () => Promise<unknown>, pauseMs: number) => {
+      while (Date.now() < end) {
+        await f()
+        await sleep(random(pauseMs))
+      }
+    }
+    let next = 3
+    const moves = ["cancel", "retry", "cleanup", "done", "reject"] as const
+    await Promise.all([
+      loop(() => (next < 10 ? add(next++, 0.25) : sleep(1000)), 3000),
+      loop(() => chaotic(tally, ["run", "--max-parallel", "2"], 0.4, 8000), 1000),
+      loop(() => chaotic(tally, ["run"], 0.4, 8000), 1000),
+      loop(async () => {
+        const id = pick(attempted)
+        const move = pick(moves)
+        if (id === undefined || move === undefined) return
+        const args = move === "cleanup" && Math.random() < 0.3 ? ["cleanup"] : [move, "--id", id]
+        await chaotic(tally, args, 0.2, 600)
+      }, 700)
+    ])
+
+    // a person settles the queue: a run fails what dead runners left, then everything is cancelled and cleaned
+    const settle = async (...args: ReadonlyArray<string>) =>
+      runTaskq(args, { env: { TASKQ_QUEUE_DIR: s.queue, ...ENV } })
+    for (const r of records()) if (r.status === "todo") await settle("cancel", "--id", r.id)
+    const recovered = await settle("run")
+    assert.include([0, 1], recovered.code, recovered.stderr)
+    for (const r of records()) {
+      assert.notStrictEqual(r.status, "in_progress", `${r.id} still in progress after recovery`)
+      if (r.status !== "done" && r.status !== "cancelled") await settle("cancel", "--id", r.id)
+    }
+    const cleaned = await settle("cleanup")
+    assert.strictEqual(cleaned.code, 0, cleaned.stderr)
+
+    const final = records()
+    const ids = final.map((r) => r.id)
+    console.log(
+      `stress: ${attempted.length} adds tried, ${final.length} records; killed ${JSON.stringify([...tally.killed])}; exits ${JSON.stringify([...tally.exits])}`
+    )
+    assert.strictEqual(new Set(ids).size, ids.length, "no duplicate record")
+    for (const id of added) assert.include(ids, id, `${id} was added and must be in the queue`)
+    for (const id of ids) {
+      assert.include(attempted, id)
+      assert.include(["done", "cancelled"], final.find((r) => r.id === id)?.status)
+      assert.isTrue(existsSync(join(s.queue, "tasks", `${id}.md`)), `${id}'s prompt`)
+    }
+    for (const id of attempted) assert.deepStrictEqual(containersOf(id), [], `${id}: no container left`)
+    const worktrees = execFileSync("git", ["-C", s.repo, "worktree", "list", "--porcelain"], { encoding: "utf8" })
+      .split("\n")
+      .filter((l) => l.startsWith("worktree "))
+    assert.deepStrictEqual(worktrees, [`worktree ${s.repo}`], "only the main worktree is left")
+    const left = (dir: string) => (existsSync(join(s.queue, dir)) ? readdirSync(join(s.queue, dir)) : [])
+    assert.deepStrictEqual(left("worktrees"), [], "no worktree dir left")
+    assert.deepStrictEqual(left("opencode"), [], "no agent state left")
+  }, 110_000)
+})
