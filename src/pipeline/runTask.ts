@@ -29,6 +29,7 @@ import { localTask, publishBranch } from "./mirror.js"
 import { runnerHost, runnerId } from "./recover.js"
 import type { Progress } from "./progress.js"
 import { containerDeath, followLogs, watchContainer } from "./watch.js"
+import { withAgentTruth } from "./agentTruth.js"
 
 export interface RunOptions {
   readonly image: string
@@ -236,7 +237,8 @@ const attempt = Effect.fnUntraced(function* (
           e.stage === "agent" && e.exitCode === -1
             ? Effect.flatMap(containerDeath(started.name), Effect.fail)
             : Effect.fail(e)
-        )
+        ),
+        withAgentTruth(server, sessionId, started.name) // the provider's error and the log tail, not just "idle"
       )
       stage.current = "success"
       yield* importAgentCommits(task, "success")

@@ -1,0 +1,40 @@
+// The agent's last error, read from OpenCode's own log lines, and the one line that says it.
+import { assert, describe, it } from "@effect/vitest"
+import { explainIdle, lastLoggedError } from "../../src/pipeline/agentTruth.js"
+
+// lines as OpenCode 1.18.33 prints them with --print-logs (seen with the scripted model answering 500)
+const logs = [
+  "timestamp=2026-11-26T08:56:29.918Z level=INFO run=a9 message=stream providerID=mock modelID=mock-model",
+  'timestamp=2026-11-26T08:56:29.960Z level=ERROR run=a9 message="stream error" providerID=mock small=false error.error="AI_APICallError: upstream said 500"',
+  'timestamp=2026-11-26T08:54:09.043Z level=ERROR run=68 message=process session.id=ses_1 error="upstream said \\"no\\"" stack="AI_APICallError: x\\n    at <anonymous>"',
+  "timestamp=2026-11-26T08:56:32.397Z level=INFO run=a9 message=stream providerID=mock"
+].join("\n")
+
+describe("lastLoggedError", () => {
+  it("the last ERROR line's error, unescaped, without its stack", () => {
+    assert.strictEqual(lastLoggedError(logs), 'upstream said "no"')
+    assert.strictEqual(lastLoggedError(logs.split("\n").slice(0, 2).join("\n")), "AI_APICallError: upstream said 500")
+  })
+  it("nothing when OpenCode logged no error", () => {
+    assert.isUndefined(lastLoggedError("level=INFO message=stream\nopencode server listening on http://0.0.0.0:4096"))
+  })
+})
+
+describe("explainIdle", () => {
+  it("names the provider's error instead of the idle timeout", () => {
+    const line = explainIdle("idle for 20s", { loggedError: "AI_APICallError: upstream said 500", logsTail: "" })
+    assert.include(line, "AI_APICallError: upstream said 500")
+    assert.include(line, "idle for 20s")
+  })
+  it("prefers the assistant message's error and its HTTP status", () => {
+    const line = explainIdle("idle", {
+      messageError: { text: "APIError: bad key", statusCode: 401 },
+      loggedError: "older",
+      logsTail: ""
+    })
+    assert.include(line, "APIError: bad key (HTTP 401)")
+  })
+  it("says nothing new when nothing failed: then it was just idle", () => {
+    assert.isUndefined(explainIdle("idle", { logsTail: "level=INFO all fine" }))
+  })
+})
