@@ -20,6 +20,15 @@ export const TaskId = Schema.String.check(
 const AbsolutePath = Schema.String.check(
   Schema.makeFilter((s: string) => s.startsWith("/") || `expected an absolute path, got ${JSON.stringify(s)}`)
 )
+/** A repository: an absolute path, or a git URL runners mirror (SPEC §6). */
+const RepoLocation = Schema.String.check(
+  Schema.makeFilter(
+    (s: string) =>
+      s.startsWith("/") ||
+      /^(file|ssh|https?|git):\/\/./.test(s) ||
+      `expected an absolute path or a git URL, got ${JSON.stringify(s)}`
+  )
+)
 const opt = <S extends Schema.Top>(s: S) => Schema.optionalKey(s)
 
 /** Fields that exist only while an attempt lives; `retry` and `cleanup` clear them. */
@@ -41,7 +50,7 @@ export type RuntimeFieldName = (typeof runtimeFieldNames)[number]
 
 export const TaskRecord = Schema.Struct({
   id: TaskId,
-  repo: AbsolutePath,
+  repo: RepoLocation,
   base: Schema.String,
   branch: Schema.String,
   worktree_path: AbsolutePath,
