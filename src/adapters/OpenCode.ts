@@ -357,6 +357,27 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
             )
         })
       )
+      // a password the server ignores protects nothing: without it, the server must answer 401
+      if (server.password !== undefined) {
+        const open = yield* call(
+          "server",
+          { baseUrl: server.baseUrl },
+          "GET",
+          "/global/health",
+          undefined,
+          "5 seconds"
+        ).pipe(
+          Effect.as(true),
+          Effect.catchTag("StageError", (e) => (e.exitCode === 401 ? Effect.succeed(false) : Effect.fail(e)))
+        )
+        if (open)
+          return yield* new StageError({
+            stage: "server",
+            exitCode: 1,
+            stdout: "",
+            stderr: `OpenCode at ${server.baseUrl} answers without its password: the worker image does not read TASKQ_ENV_FILE (rebuild it: taskq build-image)`
+          })
+      }
       return h.version ?? "unknown"
     }),
     createSession: Effect.fn("OpenCode.createSession")(function* (server: ServerRef, title: string) {
