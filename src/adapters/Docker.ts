@@ -1,11 +1,16 @@
 /** The Docker engine, through dockerode: images, task containers, logs. */
 import { Context, Effect, Layer, Option, Queue, Stream } from "effect"
 import type DockerClient from "dockerode"
-import { PassThrough } from "node:stream"
-import { StageError } from "../core/errors.js"
+import { PassThrough, Readable } from "node:stream"
 import { TASK_LABEL } from "../core/naming.js"
 import { TaskqConfig } from "../support/config.js"
-import { type DockerError, DockerUnavailable, translateDockerError } from "./dockerErrors.js"
+import {
+  ContainerDied,
+  DockerError,
+  DockerUnavailable,
+  ImageBuildFailed,
+  translateDockerError
+} from "./dockerErrors.js"
 
 /** Marks the networks taskq created. */
 const NETWORK_LABEL = "taskq.network"
@@ -84,21 +89,18 @@ export class Docker extends Context.Service<
     readonly endpoint: string
     readonly ping: Effect.Effect<void, DockerFailure>
     readonly imageExists: (tag: string) => Effect.Effect<boolean, DockerFailure>
-    /** Builds an image, passing each progress line to `onProgress`; a build error is a StageError. */
+    /** Builds an image, passing each progress line to `onProgress`. */
     readonly buildImage: (
       options: BuildOptions,
       onProgress: (line: string) => Effect.Effect<void>
-    ) => Effect.Effect<void, StageError | DockerUnavailable>
+    ) => Effect.Effect<void, ImageBuildFailed | DockerFailure>
     /**
      * Makes sure the bridge network `name` exists with inter-container traffic disabled (creating it
      * when missing); a same-named network that lets containers talk is refused, never used.
      */
-    readonly ensureIsolatedNetwork: (
-      name: string,
-      bridgeName: string
-    ) => Effect.Effect<void, StageError | DockerUnavailable>
-    /** Creates and starts a task container; a refusal is a StageError of stage `container`. */
-    readonly startContainer: (spec: ContainerSpec) => Effect.Effect<StartedContainer, StageError | DockerUnavailable>
+    readonly ensureIsolatedNetwork: (name: string, bridgeName: string) => Effect.Effect<void, DockerFailure>
+    /** Creates and starts a task container; one that stops at once is `ContainerDied`. */
+    readonly startContainer: (spec: ContainerSpec) => Effect.Effect<StartedContainer, ContainerDied | DockerFailure>
     readonly inspect: (idOrName: string) => Effect.Effect<Option.Option<ContainerState>, DockerFailure>
     /** The container's stdout and stderr, line by line, following until it stops (or the stream is interrupted). */
     readonly logs: (idOrName: string) => Stream.Stream<string, DockerFailure>
@@ -120,8 +122,6 @@ export class Docker extends Context.Service<
     })
   )
   static readonly layerAt = (socketPath: string) => Layer.effect(Docker, makeDocker(socketPath))
-  static readonly layerTest = (calls: Array<string>, overrides: Partial<Docker["Service"]> = {}) =>
-    dockerTestLayer(calls, overrides)
 }
 
 const makeDocker = Effect.fnUntraced(function* (socketPath: string) {
@@ -130,8 +130,6 @@ const makeDocker = Effect.fnUntraced(function* (socketPath: string) {
   const endpoint = `unix://${socketPath}`
   const call = <A>(operation: string, f: (signal: AbortSignal) => Promise<A>) =>
     Effect.tryPromise({ try: f, catch: translateDockerError(endpoint, operation) })
-  const asStage = (stage: string) => (e: DockerError) =>
-    Effect.fail(new StageError({ stage, exitCode: e.statusCode || 1, stdout: "", stderr: e.message }))
 
   const inspect = (idOrName: string) =>
     call("inspect", (abortSignal) => client.getContainer(idOrName).inspect({ abortSignal })).pipe(
@@ -186,32 +184,33 @@ const makeDocker = Effect.fnUntraced(function* (socketPath: string) {
         info = yield* inspectNetwork(name)
       }
       if (Option.isNone(info))
-        return yield* new StageError({
-          stage: "container",
-          exitCode: 1,
-          stdout: "",
-          stderr: `network ${name} vanished right after it was created`
+        return yield* new DockerError({
+          operation: "create network",
+          statusCode: 0,
+          reason: `network ${name} vanished right after it was created`
         })
       if (info.value.Driver !== "bridge" || info.value.Options?.[ICC_OPTION] !== "false") {
-        return yield* new StageError({
-          stage: "container",
-          exitCode: 1,
-          stdout: "",
-          stderr: `network ${name} exists but is not a bridge with ${ICC_OPTION}=false, so tasks could reach each other; remove it (docker network rm ${name}) and taskq creates it again`
+        return yield* new DockerError({
+          operation: "check network",
+          statusCode: 0,
+          reason: `network ${name} exists but is not a bridge with ${ICC_OPTION}=false, so tasks could reach each other; remove it (docker network rm ${name}) and taskq creates it again`
         })
       }
-    }).pipe(Effect.catchTag("DockerError", asStage("container")))
+    }).pipe(Effect.withSpan("Docker.ensureIsolatedNetwork"))
 
   return Docker.of({
     endpoint,
     ensureIsolatedNetwork,
-    tail,
-    ping: call("ping", () => client.ping()).pipe(Effect.asVoid),
-    imageExists: (tag) =>
-      call("inspect image", () => client.getImage(tag).inspect()).pipe(
+    tail: Effect.fn("Docker.tail")(function* (idOrName: string, lines: number) {
+      return yield* tail(idOrName, lines)
+    }),
+    ping: call("ping", () => client.ping()).pipe(Effect.asVoid, Effect.withSpan("Docker.ping")),
+    imageExists: Effect.fn("Docker.imageExists")(function* (tag: string) {
+      return yield* call("inspect image", () => client.getImage(tag).inspect()).pipe(
         Effect.as(true),
         Effect.catchTag("DockerError", (e) => (e.statusCode === 404 ? Effect.succeed(false) : Effect.fail(e)))
-      ),
+      )
+    }),
     buildImage: (options, onProgress) =>
       Effect.gen(function* () {
         const stream = yield* call("build", () =>
@@ -226,7 +225,7 @@ const makeDocker = Effect.fnUntraced(function* (socketPath: string) {
               buildargs: { ...options.buildArgs }
             }
           )
-        ).pipe(Effect.catchTag("DockerError", asStage("build-image")))
+        )
         const lines: Array<string> = []
         let failure: string | undefined
         // progress events as a stream: each line reaches onProgress while the build runs
@@ -254,8 +253,8 @@ const makeDocker = Effect.fnUntraced(function* (socketPath: string) {
           )
         )
         if (failure !== undefined)
-          return yield* new StageError({ stage: "build-image", exitCode: 1, stdout: lines.join("\n"), stderr: failure })
-      }),
+          return yield* new ImageBuildFailed({ tag: options.tag, reason: failure, output: lines.join("\n") })
+      }).pipe(Effect.withSpan("Docker.buildImage")),
     startContainer: (spec) =>
       Effect.gen(function* () {
         const portKey = `${spec.containerPort}/tcp`
@@ -285,49 +284,43 @@ const makeDocker = Effect.fnUntraced(function* (socketPath: string) {
             },
             abortSignal
           })
-        ).pipe(Effect.catchTag("DockerError", asStage("container")))
-        yield* call("start container", () => container.start()).pipe(
-          Effect.catchTag("DockerError", asStage("container"))
         )
-        const state = yield* inspect(container.id).pipe(Effect.catchTag("DockerError", asStage("container")))
+        yield* call("start container", () => container.start())
+        const state = yield* inspect(container.id)
         if (Option.isSome(state) && !state.value.running) {
-          const output = yield* tail(container.id, 50).pipe(Effect.orElseSucceed(() => ""))
-          return yield* new StageError({
-            stage: "container",
+          return yield* new ContainerDied({
+            container: spec.name,
+            status: state.value.status,
             exitCode: state.value.exitCode,
-            stdout: output,
-            stderr: `container ${spec.name} exited at once: it ${describeStop(state.value)}: ${output.trim().split("\n").slice(-3).join(" | ")}`
+            oomKilled: state.value.oomKilled,
+            how: describeStop(state.value),
+            logsTail: yield* tail(container.id, 50).pipe(Effect.orElseSucceed(() => "")),
+            during: "start"
           })
         }
         const hostPort = Option.flatMap(state, (s) =>
           Option.fromNullishOr(s.ports.find((p) => p.containerPort === portKey)?.hostPort)
         )
         if (Option.isNone(hostPort)) {
-          return yield* new StageError({
-            stage: "container",
-            exitCode: 1,
-            stdout: "",
-            stderr: `container ${spec.name} published no port for ${portKey}`
+          return yield* new DockerError({
+            operation: "publish port",
+            statusCode: 0,
+            reason: `container ${spec.name} published no port for ${portKey}`
           })
         }
         return { id: container.id, name: spec.name, hostPort: hostPort.value }
-      }),
-    inspect,
+      }).pipe(Effect.withSpan("Docker.startContainer")),
+    inspect: Effect.fn("Docker.inspect")(function* (idOrName: string) {
+      return yield* inspect(idOrName)
+    }),
     logs: (idOrName) =>
       Stream.unwrap(
         Effect.gen(function* () {
           const raw = yield* Effect.acquireRelease(
-            call(
-              "logs",
-              (abortSignal) =>
-                client.getContainer(idOrName).logs({
-                  follow: true,
-                  stdout: true,
-                  stderr: true,
-                  abortSignal
-                }) as unknown as Promise<NodeJS.ReadableStream>
+            call("logs", (abortSignal): Promise<NodeJS.ReadableStream> =>
+              client.getContainer(idOrName).logs({ follow: true, stdout: true, stderr: true, abortSignal })
             ),
-            (s) => Effect.sync(() => (s as unknown as { destroy?: () => void }).destroy?.())
+            (s) => Effect.sync(() => (s instanceof Readable ? s.destroy() : undefined))
           )
           const merged = new PassThrough()
           client.modem.demuxStream(raw, merged, merged)
@@ -338,8 +331,10 @@ const makeDocker = Effect.fnUntraced(function* (socketPath: string) {
             Stream.splitLines
           )
         })
-      ),
-    listTaskContainers,
+      ).pipe(Stream.withSpan("Docker.logs")),
+    listTaskContainers: Effect.fn("Docker.listTaskContainers")(function* (taskId: string) {
+      return yield* listTaskContainers(taskId)
+    }),
     removeTaskContainers: (taskId) =>
       Effect.gen(function* () {
         const containers = yield* listTaskContainers(taskId)
@@ -354,8 +349,10 @@ const makeDocker = Effect.fnUntraced(function* (socketPath: string) {
           { discard: true }
         )
         return containers.map((c) => c.name)
-      }),
-    stop
+      }).pipe(Effect.withSpan("Docker.removeTaskContainers")),
+    stop: Effect.fn("Docker.stop")(function* (idOrName: string) {
+      return yield* stop(idOrName)
+    })
   })
 })
 
@@ -396,65 +393,4 @@ const toState = (info: DockerClient.ContainerInspectInfo): ContainerState => ({
   )
 })
 
-export { DockerUnavailable }
-
-/** An in-memory engine for unit tests: containers are names in `calls`; override what a test needs. */
-export const dockerTestLayer = (calls: Array<string>, overrides: Partial<Docker["Service"]> = {}) => {
-  const running = new Map<string, string>()
-  const state = (name: string, taskId: string): ContainerState => ({
-    id: name,
-    name,
-    running: true,
-    status: "running",
-    exitCode: 0,
-    user: "1000:1000",
-    labels: { [TASK_LABEL]: taskId },
-    capDrop: ["ALL"],
-    securityOpt: ["no-new-privileges"],
-    init: true,
-    oomKilled: false,
-    memoryBytes: 0,
-    pidsLimit: 0,
-    network: "bridge",
-    ports: []
-  })
-  return Layer.succeed(
-    Docker,
-    Docker.of({
-      endpoint: "test",
-      ping: Effect.void,
-      imageExists: () => Effect.succeed(true),
-      buildImage: () => Effect.void,
-      ensureIsolatedNetwork: (name) =>
-        Effect.sync(() => {
-          calls.push(`network ${name}`)
-        }),
-      startContainer: (spec) =>
-        Effect.sync(() => {
-          calls.push(`start ${spec.name}`)
-          running.set(spec.name, spec.labels[TASK_LABEL] ?? "")
-          return { id: spec.name, name: spec.name, hostPort: 40000 }
-        }),
-      inspect: (name) =>
-        Effect.succeed(running.has(name) ? Option.some(state(name, running.get(name) ?? "")) : Option.none()),
-      logs: () => Stream.empty,
-      listTaskContainers: (taskId) =>
-        Effect.succeed([...running].filter(([, t]) => t === taskId).map(([n]) => state(n, taskId))),
-      removeTaskContainers: (taskId) =>
-        Effect.sync(() => {
-          const names = [...running].filter(([, t]) => t === taskId).map(([n]) => n)
-          for (const n of names) {
-            running.delete(n)
-            calls.push(`remove ${n}`)
-          }
-          return names
-        }),
-      stop: (name) =>
-        Effect.sync(() => {
-          calls.push(`stop ${name}`)
-        }),
-      tail: () => Effect.succeed(""),
-      ...overrides
-    })
-  )
-}
+export { ContainerDied, DockerError, DockerUnavailable, ImageBuildFailed }

@@ -5,11 +5,12 @@
  */
 import { Context, Effect, FileSystem, Layer, Schedule, Semaphore } from "effect"
 import { ChildProcessSpawner } from "effect/process"
-import { InvalidInput, StageError } from "../core/errors.js"
+import { InvalidInput } from "../core/errors.js"
 import { type CommandOptions, runCommand } from "../support/process.js"
 import { currentUid } from "../support/user.js"
 import type { BindMount } from "./Docker.js"
 import { importBox, prepareBox } from "./gitBox.js"
+import { BranchNotMerged, type GitError, GitRefused } from "./gitErrors.js"
 import { DIFF_FLAGS, gitFileTarget, HARDENED_ENV, HARDENING, safeDirectories } from "./gitSafety.js"
 
 export interface WorktreeInfo {
@@ -42,7 +43,7 @@ export type GitRun = (
   stage: string,
   args: ReadonlyArray<string>,
   options?: CommandOptions
-) => Effect.Effect<{ readonly stdout: string; readonly exitCode: number }, StageError>
+) => Effect.Effect<{ readonly stdout: string; readonly exitCode: number }, GitError>
 
 export class Git extends Context.Service<
   Git,
@@ -53,11 +54,11 @@ export class Git extends Context.Service<
     readonly currentBase: (repo: string) => Effect.Effect<string, InvalidInput>
     /** The commit SHA `rev` names; an error when it names none. */
     readonly resolveCommit: (repo: string, rev: string) => Effect.Effect<string, InvalidInput>
-    readonly isValidBranchName: (repo: string, name: string) => Effect.Effect<boolean, StageError>
+    readonly isValidBranchName: (repo: string, name: string) => Effect.Effect<boolean, GitError>
     /** The repository's common git dir (the main `.git`), absolute. */
-    readonly commonDir: (dir: string) => Effect.Effect<string, StageError>
+    readonly commonDir: (dir: string) => Effect.Effect<string, GitError>
     /** The uid:gid owning the repository's git dir. */
-    readonly owner: (repo: string) => Effect.Effect<RepoOwner, StageError>
+    readonly owner: (repo: string) => Effect.Effect<RepoOwner, GitError>
     /**
      * Adds a worktree at `path` on a new `branch` from `base` (or on the existing `branch` with
      * `reuseBranch`); serialised per repository.
@@ -68,22 +69,18 @@ export class Git extends Context.Service<
       branch: string,
       base: string,
       options?: { readonly reuseBranch?: boolean }
-    ) => Effect.Effect<void, StageError>
-    readonly branchExists: (repo: string, branch: string) => Effect.Effect<boolean, StageError>
+    ) => Effect.Effect<void, GitError>
+    readonly branchExists: (repo: string, branch: string) => Effect.Effect<boolean, GitError>
     /**
      * The worktree's private git dir in `repo` (`.git/worktrees/<name>`), found from the repository
      * and checked against the worktree's `.git` file: a file that points elsewhere is refused.
      */
-    readonly adminDir: (repo: string, worktree: string) => Effect.Effect<string, StageError>
+    readonly adminDir: (repo: string, worktree: string) => Effect.Effect<string, GitError>
     /** Commits every change in the worktree to its branch, so removing it loses nothing; the new commit or undefined. */
-    readonly snapshot: (
-      repo: string,
-      worktree: string,
-      message: string
-    ) => Effect.Effect<string | undefined, StageError>
-    readonly listWorktrees: (repo: string) => Effect.Effect<ReadonlyArray<WorktreeInfo>, StageError>
+    readonly snapshot: (repo: string, worktree: string, message: string) => Effect.Effect<string | undefined, GitError>
+    readonly listWorktrees: (repo: string) => Effect.Effect<ReadonlyArray<WorktreeInfo>, GitError>
     /** Removes the worktree at `path` (forced: local changes go with it); nothing to do is fine. */
-    readonly removeWorktree: (repo: string, path: string) => Effect.Effect<void, StageError>
+    readonly removeWorktree: (repo: string, path: string) => Effect.Effect<void, GitError>
     /**
      * Deletes `branch`; refused when it has commits not on `base`, unless `force`. A missing
      * branch is fine. Returns whether a branch was deleted.
@@ -93,9 +90,9 @@ export class Git extends Context.Service<
       branch: string,
       base: string,
       options?: { readonly force?: boolean }
-    ) => Effect.Effect<boolean, StageError>
+    ) => Effect.Effect<boolean, GitError>
     /** The worktree's changes against `base`, untracked files included, without touching its index. */
-    readonly diff: (repo: string, worktree: string, base: string) => Effect.Effect<string, StageError>
+    readonly diff: (repo: string, worktree: string, base: string) => Effect.Effect<string, GitError>
     /**
      * Creates the agent's private git dir in `boxDir` for the worktree's `branch`: its own refs,
      * index and objects, the repository's objects read-only through alternates. The container sees
@@ -106,7 +103,7 @@ export class Git extends Context.Service<
       worktree: string,
       branch: string,
       boxDir: string
-    ) => Effect.Effect<GitBox, StageError>
+    ) => Effect.Effect<GitBox, GitError>
     /**
      * Brings the task branch of the private git dir in `boxDir` back into the repository (objects
      * checked, hooks off, ref moved only from where taskq left it); the new tip, or undefined when
@@ -117,7 +114,7 @@ export class Git extends Context.Service<
       worktree: string,
       branch: string,
       boxDir: string
-    ) => Effect.Effect<string | undefined, StageError>
+    ) => Effect.Effect<string | undefined, GitError>
   }
 >()("taskq/adapters/Git") {
   static readonly layer = Layer.effect(
@@ -126,7 +123,7 @@ export class Git extends Context.Service<
       const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
       const fs = yield* FileSystem.FileSystem
       const exec = (stage: string, cmd: string, args: ReadonlyArray<string>, options: CommandOptions = {}) =>
-        runCommand(stage, cmd, args, { ...options, env: { ...HARDENED_ENV, ...options.env } }).pipe(
+        runCommand(cmd, args, { ...options, env: { ...HARDENED_ENV, ...options.env } }).pipe(
           Effect.provideService(ChildProcessSpawner.ChildProcessSpawner, spawner)
         )
       /** git found from a directory the user named: that repository, and no other, is trusted. */
@@ -135,7 +132,8 @@ export class Git extends Context.Service<
       const git = (dir: string, args: ReadonlyArray<string>, stage = "git") =>
         run(stage, dir, args).pipe(Effect.map((r) => r.stdout.trim()))
       const invalid = (reason: string) => () => Effect.fail(new InvalidInput({ reason }))
-      const fail = (stage: string, stderr: string) => new StageError({ stage, exitCode: 1, stdout: "", stderr })
+      // `stage` names where the caller is, for its own reading; the failure carries the facts
+      const fail = (stage: string, stderr: string) => new GitRefused({ reason: stderr })
 
       // `git worktree add` in one repository at once: concurrent adds race on .git/config.lock
       const locks = new Map<string, Semaphore.Semaphore>()
@@ -231,31 +229,32 @@ export class Git extends Context.Service<
         return r.exitCode === 0
       })
       // another taskq process may hold a git lock in the same repository: retry those briefly
-      const isLockContention = (e: StageError) =>
+      const isLockContention = (e: GitError) =>
+        e._tag === "CommandFailed" &&
         /\.lock'?: File exists|could not lock config file|Unable to create .*\.lock/i.test(e.stderr)
 
       return Git.of({
         repoRoot: Effect.fn("Git.repoRoot")(function* (dir: string) {
           const inside = yield* git(dir, ["rev-parse", "--is-inside-work-tree"]).pipe(
-            Effect.catchTag("StageError", invalid(`${dir} is not a git repository`))
+            Effect.catch(invalid(`${dir} is not a git repository`))
           )
           if (inside !== "true") return yield* new InvalidInput({ reason: `${dir} is not a git work tree` })
           return yield* git(dir, ["rev-parse", "--show-toplevel"]).pipe(
-            Effect.catchTag("StageError", invalid(`${dir} is not a git repository`))
+            Effect.catch(invalid(`${dir} is not a git repository`))
           )
         }),
         currentBase: Effect.fn("Git.currentBase")(function* (repo: string) {
           yield* git(repo, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]).pipe(
-            Effect.catchTag("StageError", invalid(`${repo} has no commits yet: commit something first or pass --base`))
+            Effect.catch(invalid(`${repo} has no commits yet: commit something first or pass --base`))
           )
           return yield* git(repo, ["symbolic-ref", "--quiet", "--short", "HEAD"]).pipe(
-            Effect.catchTag("StageError", () => git(repo, ["rev-parse", "HEAD"])),
-            Effect.catchTag("StageError", invalid(`cannot read the current branch of ${repo}`))
+            Effect.catch(() => git(repo, ["rev-parse", "HEAD"])),
+            Effect.catch(invalid(`cannot read the current branch of ${repo}`))
           )
         }),
         resolveCommit: Effect.fn("Git.resolveCommit")(function* (repo: string, rev: string) {
           return yield* git(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${rev}^{commit}`]).pipe(
-            Effect.catchTag("StageError", invalid(`base ${rev} is not a commit or branch of ${repo}`))
+            Effect.catch(invalid(`base ${rev} is not a commit or branch of ${repo}`))
           )
         }),
         isValidBranchName: Effect.fn("Git.isValidBranchName")(function* (repo: string, name: string) {
@@ -336,10 +335,7 @@ export class Git extends Context.Service<
           if (!options?.force) {
             const ahead = Number(out(yield* run("cleanup", ["rev-list", "--count", `${base}..refs/heads/${branch}`])))
             if (ahead > 0) {
-              return yield* fail(
-                "cleanup",
-                `branch ${branch} has ${ahead} commit${ahead > 1 ? "s" : ""} not on ${base}; not deleting it (force to override)`
-              )
+              return yield* new BranchNotMerged({ branch, base, ahead })
             }
           }
           yield* run("cleanup", ["branch", "-D", branch])

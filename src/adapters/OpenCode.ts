@@ -6,8 +6,22 @@
 import { Context, Deferred, Duration, Effect, Fiber, Layer, Option, Schedule, Schema, Stream } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import { Sse } from "effect/encoding"
-import { StageError } from "../core/errors.js"
-import { type AgentEvent, type AskPolicy, initialState, sessionOf, step } from "./agentEvents.js"
+import {
+  AgentBlocked,
+  AgentFailed,
+  AgentTimeout,
+  HttpFailed,
+  HttpTimeout,
+  type PromptError,
+  type RequestError,
+  ServerIgnoresPassword,
+  ServerLost,
+  ServerNotReady,
+  ServerUnreachable,
+  UnexpectedPayload
+} from "./openCodeErrors.js"
+import { type AskPolicy, initialState, sessionOf, step } from "./agentEvents.js"
+import { decodeEvent } from "./openCodeEvents.js"
 
 export interface ServerRef {
   readonly baseUrl: string
@@ -41,27 +55,57 @@ export interface Catalog {
   readonly models: ReadonlyArray<string> | undefined
 }
 
-export interface MessagePart {
-  readonly type: string
-  readonly text?: string
-  readonly tool?: string
-  readonly state?: { readonly status?: string; readonly output?: string }
-}
-export interface SessionMessage {
-  readonly info: {
-    readonly id: string
-    readonly role: string
-    readonly error?: { readonly name?: string; readonly data?: { readonly message?: string } }
-  }
-  readonly parts: ReadonlyArray<MessagePart>
+export const MessagePart = Schema.Struct({
+  type: Schema.String,
+  text: Schema.optionalKey(Schema.String),
+  tool: Schema.optionalKey(Schema.String),
+  state: Schema.optionalKey(
+    Schema.Struct({ status: Schema.optionalKey(Schema.String), output: Schema.optionalKey(Schema.String) })
+  )
+})
+export type MessagePart = typeof MessagePart.Type
+export const SessionMessage = Schema.Struct({
+  info: Schema.Struct({
+    id: Schema.String,
+    role: Schema.String,
+    error: Schema.optionalKey(
+      Schema.Struct({
+        name: Schema.optionalKey(Schema.String),
+        data: Schema.optionalKey(Schema.Struct({ message: Schema.optionalKey(Schema.String) }))
+      })
+    )
+  }),
+  parts: Schema.Array(MessagePart)
+})
+export type SessionMessage = typeof SessionMessage.Type
+
+/** `GET /global/health`. */
+const Health = Schema.Struct({ healthy: Schema.Boolean, version: Schema.optionalKey(Schema.String) })
+/** `POST /session`: the new session (only its id matters here). */
+const Session = Schema.Struct({ id: Schema.String })
+/** `GET /session/status`: session id -> status, busy sessions only. */
+const SessionStatuses = Schema.Record(Schema.String, Schema.Unknown)
+/** `GET /agent`, `GET /command`: named things. */
+const NamedList = Schema.Array(Schema.Struct({ name: Schema.String }))
+/** `GET /config/providers`: each provider's models. */
+const Providers = Schema.Struct({
+  providers: Schema.Array(Schema.Struct({ id: Schema.String, models: Schema.Record(Schema.String, Schema.Unknown) }))
+})
+/** `provider/model` as the prompt API wants it (the model id may contain slashes). */
+const splitModel = (ref: string) => {
+  const i = ref.indexOf("/")
+  return { providerID: ref.slice(0, i), modelID: ref.slice(i + 1) }
 }
 
 export class OpenCode extends Context.Service<
   OpenCode,
   {
     /** Polls `/global/health` (each probe at most 1 s: the first can hang) until it answers; returns the version. */
-    readonly waitReady: (server: ServerRef, timeout: Duration.Input) => Effect.Effect<string, StageError>
-    readonly createSession: (server: ServerRef, title: string) => Effect.Effect<string, StageError>
+    readonly waitReady: (
+      server: ServerRef,
+      timeout: Duration.Input
+    ) => Effect.Effect<string, ServerNotReady | ServerIgnoresPassword | RequestError>
+    readonly createSession: (server: ServerRef, title: string) => Effect.Effect<string, RequestError>
     /**
      * Sends `text` as a prompt and follows the session's events until it is idle. `session.error`,
      * a blocked permission or question, the idle and the wall-clock timeouts are failures; on a
@@ -72,22 +116,22 @@ export class OpenCode extends Context.Service<
       sessionId: string,
       text: string,
       options: PromptOptions
-    ) => Effect.Effect<void, StageError>
+    ) => Effect.Effect<void, PromptError>
     /** Like `prompt`, for one step: a prompt or a command, with its agent, model and variant. */
     readonly send: (
       server: ServerRef,
       sessionId: string,
       message: AgentMessage,
       options: PromptOptions
-    ) => Effect.Effect<void, StageError>
-    readonly catalog: (server: ServerRef) => Effect.Effect<Catalog, StageError>
+    ) => Effect.Effect<void, PromptError>
+    readonly catalog: (server: ServerRef) => Effect.Effect<Catalog, RequestError>
     readonly messages: (
       server: ServerRef,
       sessionId: string
-    ) => Effect.Effect<ReadonlyArray<SessionMessage>, StageError>
-    readonly abort: (server: ServerRef, sessionId: string) => Effect.Effect<void, StageError>
+    ) => Effect.Effect<ReadonlyArray<SessionMessage>, RequestError>
+    readonly abort: (server: ServerRef, sessionId: string) => Effect.Effect<void, RequestError>
     /** Session ids currently busy or retrying (idle sessions are absent). */
-    readonly busySessions: (server: ServerRef) => Effect.Effect<ReadonlyArray<string>, StageError>
+    readonly busySessions: (server: ServerRef) => Effect.Effect<ReadonlyArray<string>, RequestError>
   }
 >()("taskq/adapters/OpenCode") {
   static readonly layer = Layer.effect(
@@ -97,23 +141,6 @@ export class OpenCode extends Context.Service<
       return makeOpenCode(client)
     })
   ).pipe(Layer.provide(FetchHttpClient.layer))
-  static readonly layerTest = (overrides: Partial<OpenCode["Service"]> = {}) => openCodeTestLayer(overrides)
-}
-
-const EventJson = Schema.fromJsonString(
-  Schema.Struct({ type: Schema.String, properties: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)) })
-)
-const decodeEvent = Schema.decodeUnknownOption(EventJson)
-const NamedList = Schema.fromJsonString(Schema.Array(Schema.Struct({ name: Schema.String })))
-const Providers = Schema.fromJsonString(
-  Schema.Struct({
-    providers: Schema.Array(Schema.Struct({ id: Schema.String, models: Schema.Record(Schema.String, Schema.Unknown) }))
-  })
-)
-/** `provider/model` as the prompt API wants it (the model id may contain slashes). */
-const splitModel = (ref: string) => {
-  const i = ref.indexOf("/")
-  return { providerID: ref.slice(0, i), modelID: ref.slice(i + 1) }
 }
 
 const makeOpenCode = (client: HttpClient.HttpClient) => {
@@ -126,57 +153,49 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
     if (body !== undefined) req = HttpClientRequest.bodyJsonUnsafe(req, body)
     return req
   }
-  /** One call: non-2xx and transport failures become StageError of `stage`. */
+  /** One call: its body as text; non-2xx, no answer in time and transport failures are typed. */
   const call = (
-    stage: string,
     server: ServerRef,
     method: "GET" | "POST",
     path: string,
     body?: unknown,
     timeout: Duration.Input = "30 seconds"
-  ) =>
+  ): Effect.Effect<string, HttpFailed | HttpTimeout | ServerUnreachable> =>
     client.execute(request(server, method, path, body)).pipe(
       Effect.flatMap((res) =>
         Effect.flatMap(res.text, (text) =>
           res.status >= 200 && res.status < 300
             ? Effect.succeed(text)
-            : Effect.fail(
-                new StageError({
-                  stage,
-                  exitCode: res.status,
-                  stdout: "",
-                  stderr: `${method} ${path} -> HTTP ${res.status}: ${text.slice(0, 500)}`
-                })
-              )
+            : Effect.fail(new HttpFailed({ method, path, status: res.status, body: text.slice(0, 4096) }))
         )
       ),
       Effect.timeoutOrElse({
         duration: timeout,
-        orElse: () =>
-          Effect.fail(
-            new StageError({
-              stage,
-              exitCode: 124,
-              stdout: "",
-              stderr: `${method} ${path}: no answer within ${Duration.format(Duration.fromInputUnsafe(timeout))}`
-            })
-          )
+        orElse: () => Effect.fail(new HttpTimeout({ method, path, after: formatDuration(timeout) }))
       }),
       Effect.catchTag("HttpClientError", (e) =>
-        Effect.fail(
-          new StageError({
-            stage,
-            exitCode: -1,
-            stdout: "",
-            stderr: `${method} ${server.baseUrl}${path}: ${e.message}`
-          })
+        Effect.fail(new ServerUnreachable({ method, url: `${server.baseUrl}${path}`, reason: e.message, cause: e }))
+      )
+    )
+  /** One call whose answer is JSON decoded by `schema`. */
+  const callJson = <S extends Schema.Top & { readonly DecodingServices: never }>(
+    schema: S,
+    server: ServerRef,
+    method: "GET" | "POST",
+    path: string,
+    body?: unknown,
+    timeout?: Duration.Input
+  ): Effect.Effect<S["Type"], RequestError> =>
+    call(server, method, path, body, timeout).pipe(
+      Effect.flatMap((text) =>
+        Schema.decodeUnknownEffect(Schema.fromJsonString(schema))(text).pipe(
+          Effect.mapError((e) => new UnexpectedPayload({ method, path, reason: e.message, body: text.slice(0, 1024) }))
         )
       )
     )
-  const json = <A>(text: string) => Effect.sync(() => (text ? JSON.parse(text) : undefined) as A)
 
   const abort = (server: ServerRef, sessionId: string) =>
-    call("abort", server, "POST", `/session/${sessionId}/abort`).pipe(Effect.asVoid)
+    call(server, "POST", `/session/${sessionId}/abort`).pipe(Effect.asVoid)
 
   /** The server's events, parsed, from the moment of subscription. */
   const events = (server: ServerRef) =>
@@ -189,12 +208,7 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
                 Effect.orElseSucceed(res.text, () => ""),
                 (body) =>
                   Effect.fail(
-                    new StageError({
-                      stage: "agent",
-                      exitCode: res.status,
-                      stdout: "",
-                      stderr: `GET /event -> HTTP ${res.status}: ${body.slice(0, 300)}`
-                    })
+                    new HttpFailed({ method: "GET", path: "/event", status: res.status, body: body.slice(0, 300) })
                   )
               )
         ),
@@ -204,20 +218,18 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
             Stream.pipeThroughChannel(Sse.decode()),
             Stream.map((e) => decodeEvent(e.data)),
             Stream.filter(Option.isSome),
-            Stream.map(({ value }): AgentEvent => ({ type: value.type, properties: value.properties ?? {} }))
+            Stream.map(({ value }) => value)
           )
         ),
         Effect.catchTag("HttpClientError", (e) =>
-          Effect.fail(
-            new StageError({ stage: "agent", exitCode: -1, stdout: "", stderr: `event stream: ${e.message}` })
-          )
+          Effect.fail(new ServerLost({ reason: `event stream: ${e.message}`, cause: e }))
         )
       )
     ).pipe(
       Stream.mapError((e) =>
-        e._tag === "StageError"
+        e._tag === "HttpFailed" || e._tag === "ServerLost"
           ? e
-          : new StageError({ stage: "agent", exitCode: -1, stdout: "", stderr: `event stream: ${String(e)}` })
+          : new ServerLost({ reason: `event stream: ${e instanceof Error ? e.message : String(e)}`, cause: e })
       )
     )
 
@@ -227,13 +239,11 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
     message: AgentMessage,
     options: PromptOptions
   ) {
-    const fail = (stage: string, exitCode: number, stderr: string) =>
-      new StageError({ stage, exitCode, stdout: "", stderr })
-    const idleText = Duration.format(Duration.fromInputUnsafe(options.idleTimeout))
-    const wallText = Duration.format(Duration.fromInputUnsafe(options.wallTimeout))
+    const idleText = formatDuration(options.idleTimeout)
+    const wallText = formatDuration(options.wallTimeout)
     let state = initialState
     // completes when the subscription is live, or fails with the stream's own error (a 401, a refused connection)
-    const connected = yield* Deferred.make<void, StageError>()
+    const connected = yield* Deferred.make<void, PromptError>()
 
     const follow = events(server).pipe(
       Stream.tap((e) => (e.type === "server.connected" ? Deferred.succeed(connected, undefined) : Effect.void)),
@@ -241,12 +251,9 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
       // the idle timeout: a gap this long between two events of our session
       Stream.timeoutOrElse({
         duration: options.idleTimeout,
-        orElse: () =>
-          Stream.fail(
-            fail("agent-timeout", 124, `the agent was idle for ${idleText} without finishing; session aborted`)
-          )
+        orElse: () => Stream.fail(new AgentTimeout({ kind: "idle", after: idleText }))
       }),
-      Stream.mapEffect((e) => {
+      Stream.mapEffect((e): Effect.Effect<boolean, PromptError> => {
         const [next, action] = step(state, e, options.askPolicy)
         state = next
         switch (action._tag) {
@@ -255,17 +262,20 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
           case "Done":
             return Effect.succeed(true)
           case "Failed":
-            return Effect.fail(fail("agent", action.statusCode || 1, action.reason))
+            return Effect.fail(
+              new AgentFailed({
+                reason: action.reason,
+                ...(action.statusCode > 0 ? { statusCode: action.statusCode } : {})
+              })
+            )
           case "ReplyPermission":
-            return call("agent", server, "POST", `/permission/${action.requestId}/reply`, { reply: action.reply }).pipe(
+            return call(server, "POST", `/permission/${action.requestId}/reply`, { reply: action.reply }).pipe(
               Effect.as(false)
             )
           case "RejectQuestion":
-            return call("agent", server, "POST", `/question/${action.requestId}/reject`).pipe(Effect.as(false))
+            return call(server, "POST", `/question/${action.requestId}/reject`).pipe(Effect.as(false))
           case "Blocked":
-            return Effect.fail(
-              fail("agent-blocked", 1, `the agent asked for ${action.what} and the policy is to fail; session aborted`)
-            )
+            return Effect.fail(new AgentBlocked({ kind: action.kind, what: action.what, requestId: action.requestId }))
         }
       }),
       Stream.takeUntil((done) => done),
@@ -274,7 +284,9 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
       Effect.flatMap((last) =>
         Option.getOrElse(last, () => false)
           ? Effect.void
-          : Effect.fail(fail("agent", -1, "the OpenCode server closed its event stream before the session finished"))
+          : Effect.fail(
+              new ServerLost({ reason: "the OpenCode server closed its event stream before the session finished" })
+            )
       ),
       Effect.tapError((e) => Deferred.fail(connected, e))
     )
@@ -284,7 +296,7 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
       yield* Deferred.await(connected).pipe(
         Effect.timeoutOrElse({
           duration: "10 seconds",
-          orElse: () => Effect.fail(fail("prompt", 124, "the event stream did not connect within 10 s"))
+          orElse: () => Effect.fail(new HttpTimeout({ method: "GET", path: "/event", after: "10s" }))
         })
       )
       const choice = {
@@ -293,7 +305,7 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
       }
       if (message.command === undefined) {
         const model = message.model === undefined ? undefined : splitModel(message.model)
-        yield* call("prompt", server, "POST", `/session/${sessionId}/prompt_async`, {
+        yield* call(server, "POST", `/session/${sessionId}/prompt_async`, {
           parts: [{ type: "text", text: message.text }],
           ...choice,
           ...(model !== undefined ? { model } : {})
@@ -302,7 +314,6 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
       } else {
         // the command call answers when the agent is done; the events decide, its failure (unknown command) ends it
         const command = call(
-          "prompt",
           server,
           "POST",
           `/session/${sessionId}/command`,
@@ -319,138 +330,84 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
     }).pipe(
       Effect.timeoutOrElse({
         duration: options.wallTimeout,
-        orElse: () =>
-          Effect.fail(fail("agent-timeout", 124, `the agent did not finish within ${wallText}; session aborted`))
+        orElse: () => Effect.fail(new AgentTimeout({ kind: "wall", after: wallText }))
       }),
-      Effect.tapError((e) => (e.stage === "agent" ? Effect.void : abort(server, sessionId).pipe(Effect.ignore))),
+      // a session that is still working is aborted; one that failed or lost its server needs nothing
+      Effect.tapError((e) =>
+        e._tag === "AgentFailed" || e._tag === "ServerLost" || e._tag === "ServerUnreachable"
+          ? Effect.void
+          : abort(server, sessionId).pipe(Effect.ignore)
+      ),
       Effect.scoped
     )
   })
 
   return OpenCode.of({
     waitReady: Effect.fn("OpenCode.waitReady")(function* (server: ServerRef, timeout: Duration.Input) {
-      const probe = call("server", server, "GET", "/global/health", undefined, "1 second").pipe(
-        Effect.flatMap((t) => json<{ healthy?: boolean; version?: string }>(t)),
+      const probe = callJson(Health, server, "GET", "/global/health", undefined, "1 second").pipe(
         Effect.filterOrFail(
-          (h) => h?.healthy === true,
-          () => new StageError({ stage: "server", exitCode: 1, stdout: "", stderr: "server not healthy yet" })
+          (h) => h.healthy,
+          (h) =>
+            new UnexpectedPayload({
+              method: "GET",
+              path: "/global/health",
+              reason: "server not healthy yet",
+              body: JSON.stringify(h)
+            })
         )
       )
       let last = "no answer"
       const h = yield* probe.pipe(
         Effect.tapError((e) =>
           Effect.sync(() => {
-            last = e.stderr
+            last = e.message
           })
         ),
         Effect.retry({ schedule: Schedule.spaced("250 millis") }),
-        Effect.timeoutOrElse({
-          duration: timeout,
-          orElse: () =>
-            Effect.fail(
-              new StageError({
-                stage: "server",
-                exitCode: 124,
-                stdout: "",
-                stderr: `OpenCode at ${server.baseUrl} was not ready within ${Duration.format(Duration.fromInputUnsafe(timeout))} (last: ${last})`
-              })
-            )
-        })
+        Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.fail(undefined) }),
+        Effect.mapError(() => new ServerNotReady({ url: server.baseUrl, after: formatDuration(timeout), last }))
       )
       // a password the server ignores protects nothing: without it, the server must answer 401
       if (server.password !== undefined) {
-        const open = yield* call(
-          "server",
-          { baseUrl: server.baseUrl },
-          "GET",
-          "/global/health",
-          undefined,
-          "5 seconds"
-        ).pipe(
+        const open = yield* call({ baseUrl: server.baseUrl }, "GET", "/global/health", undefined, "5 seconds").pipe(
           Effect.as(true),
-          Effect.catchTag("StageError", (e) => (e.exitCode === 401 ? Effect.succeed(false) : Effect.fail(e)))
+          Effect.catchTag("HttpFailed", (e) => (e.status === 401 ? Effect.succeed(false) : Effect.fail(e)))
         )
-        if (open)
-          return yield* new StageError({
-            stage: "server",
-            exitCode: 1,
-            stdout: "",
-            stderr: `OpenCode at ${server.baseUrl} answers without its password: the worker image does not read TASKQ_ENV_FILE (rebuild it: taskq build-image)`
-          })
+        if (open) return yield* new ServerIgnoresPassword({ url: server.baseUrl })
       }
       return h.version ?? "unknown"
     }),
     createSession: Effect.fn("OpenCode.createSession")(function* (server: ServerRef, title: string) {
-      const s = yield* call("session", server, "POST", "/session", { title }).pipe(
-        Effect.flatMap((t) => json<{ id?: string }>(t))
-      )
-      if (typeof s?.id !== "string")
-        return yield* new StageError({
-          stage: "session",
-          exitCode: 1,
-          stdout: JSON.stringify(s),
-          stderr: "POST /session returned no session id"
-        })
-      return s.id
+      return (yield* callJson(Session, server, "POST", "/session", { title })).id
     }),
-    prompt: (server, sessionId, text, options) => send(server, sessionId, { text }, options),
+    prompt: Effect.fn("OpenCode.prompt")(function* (
+      server: ServerRef,
+      sessionId: string,
+      text: string,
+      options: PromptOptions
+    ) {
+      return yield* send(server, sessionId, { text }, options)
+    }),
     send,
     catalog: Effect.fn("OpenCode.catalog")(function* (server: ServerRef) {
       const names = (path: string) =>
-        call("catalog", server, "GET", path).pipe(
-          Effect.flatMap((t) =>
-            Schema.decodeUnknownEffect(NamedList)(t).pipe(
-              Effect.mapError(
-                (e) =>
-                  new StageError({
-                    stage: "catalog",
-                    exitCode: 1,
-                    stdout: t.slice(0, 300),
-                    stderr: `GET ${path}: ${e.message}`
-                  })
-              )
-            )
-          ),
-          Effect.map((xs) => xs.map((x) => x.name))
-        )
-      const models = yield* call("catalog", server, "GET", "/config/providers", undefined, "10 seconds").pipe(
-        Effect.flatMap((t) => Schema.decodeUnknownEffect(Providers)(t)),
+        callJson(NamedList, server, "GET", path).pipe(Effect.map((xs) => xs.map((x) => x.name)))
+      const models = yield* callJson(Providers, server, "GET", "/config/providers", undefined, "10 seconds").pipe(
         Effect.map((p) => p.providers.flatMap((pr) => Object.keys(pr.models).map((m) => `${pr.id}/${m}`))),
         Effect.orElseSucceed(() => undefined)
       )
       return { agents: yield* names("/agent"), commands: yield* names("/command"), models } satisfies Catalog
     }),
-    messages: (server, sessionId) =>
-      call("messages", server, "GET", `/session/${sessionId}/message`).pipe(
-        Effect.flatMap((t) => json<ReadonlyArray<SessionMessage>>(t))
-      ),
-    abort,
-    busySessions: (server) =>
-      call("status", server, "GET", "/session/status").pipe(
-        Effect.flatMap((t) => json<Record<string, unknown>>(t)),
-        Effect.map((r) => Object.keys(r ?? {}))
-      )
+    messages: Effect.fn("OpenCode.messages")(function* (server: ServerRef, sessionId: string) {
+      return yield* callJson(Schema.Array(SessionMessage), server, "GET", `/session/${sessionId}/message`)
+    }),
+    abort: Effect.fn("OpenCode.abort")(function* (server: ServerRef, sessionId: string) {
+      return yield* abort(server, sessionId)
+    }),
+    busySessions: Effect.fn("OpenCode.busySessions")(function* (server: ServerRef) {
+      return Object.keys(yield* callJson(SessionStatuses, server, "GET", "/session/status"))
+    })
   })
 }
 
-/**
- * A scripted server for unit tests: ready at once, one session, prompts succeed; override what a test
- * needs. `send` (one step) goes through `prompt` unless overridden, so a test scripting `prompt` sees every step.
- */
-export const openCodeTestLayer = (overrides: Partial<OpenCode["Service"]> = {}) => {
-  const prompt: OpenCode["Service"]["prompt"] = overrides.prompt ?? (() => Effect.void)
-  return Layer.succeed(
-    OpenCode,
-    OpenCode.of({
-      waitReady: () => Effect.succeed("test"),
-      createSession: () => Effect.succeed("ses_test"),
-      prompt,
-      send: (server, sessionId, message, options) => prompt(server, sessionId, message.text, options),
-      catalog: () => Effect.succeed({ agents: ["build", "plan"], commands: [], models: undefined }),
-      messages: () => Effect.succeed([]),
-      abort: () => Effect.void,
-      busySessions: () => Effect.succeed([]),
-      ...overrides
-    })
-  )
-}
+const formatDuration = (d: Duration.Input) => Duration.format(Duration.fromInputUnsafe(d))

@@ -5,8 +5,9 @@
 import { Config, Console, Context, Effect, FileSystem, Layer, Option, Path, Ref } from "effect"
 import { ChildProcess, ChildProcessSpawner } from "effect/process"
 import { AGENT_PORT } from "../core/constants.js"
-import { StageError } from "../core/errors.js"
+import { CommandFailed, ExitCode } from "../core/errors.js"
 import { TaskqConfig } from "../support/config.js"
+import { HostFacts } from "../support/hostFacts.js"
 
 export interface ReviewTarget {
   readonly taskId: string
@@ -87,7 +88,7 @@ export class Review extends Context.Service<
   Review,
   {
     /** Carries out the plan for `target`; returns the plan it followed. */
-    readonly open: (target: ReviewTarget) => Effect.Effect<ReviewPlan, StageError>
+    readonly open: (target: ReviewTarget) => Effect.Effect<ReviewPlan, CommandFailed>
   }
 >()("taskq/adapters/Review") {
   static readonly layer = Layer.effect(
@@ -96,6 +97,7 @@ export class Review extends Context.Service<
       const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
+      const host = yield* HostFacts
       const configured = Option.fromUndefinedOr((yield* TaskqConfig).values.openchamber)
       const pathVar = yield* Config.String("PATH").pipe(
         Config.withDefault(""),
@@ -111,12 +113,7 @@ export class Review extends Context.Service<
         return Option.none<string>()
       })
       /** Runs a command attached to this terminal and waits for it. */
-      const interactive = (
-        stage: string,
-        command: string,
-        args: ReadonlyArray<string>,
-        env: Readonly<Record<string, string>> = {}
-      ) =>
+      const interactive = (command: string, args: ReadonlyArray<string>, env: Readonly<Record<string, string>> = {}) =>
         Effect.scoped(
           Effect.gen(function* () {
             const handle = yield* spawner.spawn(
@@ -130,8 +127,9 @@ export class Review extends Context.Service<
             )
             const code = Number(yield* handle.exitCode)
             if (code !== 0)
-              return yield* new StageError({
-                stage,
+              return yield* new CommandFailed({
+                command,
+                args,
                 exitCode: code,
                 stdout: "",
                 stderr: `${command} exited with ${code}`
@@ -139,30 +137,35 @@ export class Review extends Context.Service<
           })
         ).pipe(
           Effect.catchTag("PlatformError", (e) =>
-            Effect.fail(new StageError({ stage, exitCode: -1, stdout: "", stderr: `${command}: ${e.message}` }))
+            Effect.fail(
+              new CommandFailed({
+                command,
+                args,
+                exitCode: ExitCode.CannotRun,
+                stdout: "",
+                stderr: `${command}: ${e.message}`,
+                cause: e
+              })
+            )
           )
         )
 
       return Review.of({
         open: Effect.fn("Review.open")(function* (target: ReviewTarget) {
-          const plan = planReview(
-            target,
-            yield* findOpenChamber,
-            process.stdin.isTTY === true && process.stdout.isTTY === true
-          )
+          const plan = planReview(target, yield* findOpenChamber, (yield* host.terminal).interactive)
           switch (plan._tag) {
             case "OpenChamber":
               yield* Console.error(
                 `opening ${target.taskId} in OpenChamber (${plan.command}); the agent's web UI is also at ${plan.webUrl}`
               )
-              yield* interactive("review", plan.command, plan.args, plan.env)
+              yield* interactive(plan.command, plan.args, plan.env)
               break
             case "Attach":
               yield* Console.error(`OpenChamber is not installed (put openchamber on PATH or set TASKQ_OPENCHAMBER).`)
               yield* Console.error(
                 `web UI: ${plan.webUrl}  -  attaching a terminal UI to the session (quit it to return)`
               )
-              yield* interactive("review", plan.command, plan.args, plan.env)
+              yield* interactive(plan.command, plan.args, plan.env)
               break
             case "PrintOnly":
               yield* Console.log(`OpenChamber is not installed (put openchamber on PATH or set TASKQ_OPENCHAMBER).`)

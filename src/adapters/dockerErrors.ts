@@ -29,6 +29,45 @@ export class DockerError extends Schema.TaggedError<DockerError>()("DockerError"
   }
 }
 
+/** A task container stopped (or vanished) when it should be running: at start, or while the agent worked. */
+export class ContainerDied extends Schema.TaggedError<ContainerDied>()("ContainerDied", {
+  container: Schema.String,
+  /** `exited`, `dead`, ... or `gone` when the engine no longer knows the container. */
+  status: Schema.String,
+  exitCode: Schema.optional(Schema.Int),
+  /** The kernel killed it for want of memory. */
+  oomKilled: Schema.Boolean,
+  /** How it stopped, for a person (`stopped (exited, exit 137)`, `was killed for running out of memory ...`). */
+  how: Schema.String,
+  /** The last lines of the container's output. */
+  logsTail: Schema.String,
+  during: Schema.Literals(["start", "work"])
+}) {
+  override get message() {
+    if (this.during === "work") return `container ${this.container} ${this.how} while the agent was working`
+    const tail = this.logsTail.trim().split("\n").slice(-3).join(" | ")
+    return `container ${this.container} exited at once: it ${this.how}${tail ? `: ${tail}` : ""}`
+  }
+  override get [CliError.userMessage]() {
+    return this.message
+  }
+}
+
+/** `docker build` ran and failed (a step, the base image, the context). */
+export class ImageBuildFailed extends Schema.TaggedError<ImageBuildFailed>()("ImageBuildFailed", {
+  tag: Schema.String,
+  reason: Schema.String,
+  /** The build's progress output up to the failure. */
+  output: Schema.String
+}) {
+  override get message() {
+    return `building ${this.tag} failed: ${this.reason}`
+  }
+  override get [CliError.userMessage]() {
+    return this.message
+  }
+}
+
 const unreachableCodes = new Set([
   "ENOENT",
   "ECONNREFUSED",

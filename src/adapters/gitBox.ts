@@ -7,7 +7,7 @@
  * executed), with objects checked, and moves the ref only from where it left it.
  */
 import { Effect, FileSystem } from "effect"
-import { StageError } from "../core/errors.js"
+import { GitRefused } from "./gitErrors.js"
 import type { GitBox, GitRun, RepoRef } from "./Git.js"
 import { isObjectName, packedRef } from "./gitSafety.js"
 
@@ -21,7 +21,8 @@ interface BoxInput {
   readonly boxDir: string
 }
 
-const fail = (stage: string, stderr: string) => new StageError({ stage, exitCode: 1, stdout: "", stderr })
+// `stage` names where the caller is, for its own reading; the failure carries the facts
+const fail = (stage: string, stderr: string) => new GitRefused({ reason: stderr })
 const out = (r: { readonly stdout: string }) => r.stdout.trim()
 const dirname = (p: string) => p.slice(0, p.lastIndexOf("/"))
 
@@ -171,8 +172,8 @@ export const importBox = Effect.fnUntraced(function* (input: BoxInput & { readon
   const alternates = yield* fs.readFileString(`${gitDir}/objects/info/alternates`).pipe(Effect.orElseSucceed(() => ""))
   if (alternates !== `${ref.common}/objects\n`)
     return yield* fail("import", `${gitDir}/objects/info/alternates was changed; not importing from it`)
-  yield* checkObjects(`${gitDir}/objects`).pipe(Effect.mapError((e) => (e instanceof StageError ? e : io(e))))
-  const tip = yield* agentTip(gitDir, branch).pipe(Effect.mapError((e) => (e instanceof StageError ? e : io(e))))
+  yield* checkObjects(`${gitDir}/objects`).pipe(Effect.mapError((e) => (e instanceof GitRefused ? e : io(e))))
+  const tip = yield* agentTip(gitDir, branch).pipe(Effect.mapError((e) => (e instanceof GitRefused ? e : io(e))))
   if (tip === undefined) return undefined
   const ancestor = (a: string, b: string) =>
     repoRun("import", ["merge-base", "--is-ancestor", a, b], { okExitCodes: [0, 1] }).pipe(

@@ -6,7 +6,7 @@
 import { Console, Effect } from "effect"
 import type { TaskRecord } from "../core/task.js"
 import { isRepoUrl } from "../pipeline/mirror.js"
-import { runnerHost } from "../pipeline/recover.js"
+import { HostFacts } from "../support/hostFacts.js"
 
 /** The queue dir of the runner that made `attemptDir` (`<queue>/opencode/<id>/attempt-<n>`). */
 const queueDirOf = (attemptDir: string | undefined) => attemptDir?.split("/").slice(0, -3).join("/") || undefined
@@ -20,7 +20,7 @@ export const sshReviewCommand = (task: TaskRecord): string => {
 
 /** True (after printing how to reach it) when `task` ran on another host than this one. */
 export const reviewElsewhere = Effect.fn("cli.review.elsewhere")(function* (task: TaskRecord) {
-  if (task.host === undefined || task.host === runnerHost()) return false
+  if (task.host === undefined || task.host === (yield* (yield* HostFacts).runner).hostname) return false
   yield* Console.log(
     [
       `${task.id} ran on ${task.host}: its container, session and worktree are there.`,

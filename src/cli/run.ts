@@ -1,10 +1,11 @@
 /** `taskq run`: turn todo tasks into review tasks (or failed ones, with an error report). */
-import { Console, Deferred, Effect, Option } from "effect"
+import { Console, Deferred, Effect, Option, Stream } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
 import { runOnce, runOne, type QueueRunOptions } from "../pipeline/runQueue.js"
 import { runRunner } from "../pipeline/runner.js"
 import { drainOnSigterm } from "./drain.js"
 import type { TaskOutcome } from "../pipeline/runTask.js"
+import { HostFacts } from "../support/hostFacts.js"
 import { silentProgress, stderrProgress } from "../pipeline/progress.js"
 import { runSettingNames, settingFlags, TaskqConfig } from "../support/config.js"
 import { queueDirFlag, runtimeLayer } from "./shared.js"
@@ -35,7 +36,6 @@ export const run = Command.make(
   },
   Effect.fn("cli.run")(function* (flags) {
     const config = (yield* TaskqConfig).values
-    const failed: Array<string> = []
     const options: QueueRunOptions = {
       image: config.image,
       cleanupOnFail: config.cleanupOnFail,
@@ -55,14 +55,7 @@ export const run = Command.make(
         ...(config.cpus !== undefined ? { nanoCpus: Math.round(config.cpus * 1e9) } : {}),
         ...(config.pidsLimit !== undefined ? { pidsLimit: config.pidsLimit } : {})
       },
-      progress: process.stderr.isTTY ? stderrProgress : silentProgress,
-      report: (o) =>
-        Effect.andThen(
-          Effect.sync(() => {
-            if (o._tag === "Failed") failed.push(o.task?.id ?? "?")
-          }),
-          Console.log(describeOutcome(o))
-        )
+      progress: (yield* (yield* HostFacts).terminal).stderr ? stderrProgress : silentProgress
     }
     if (Option.isSome(flags.poll)) {
       yield* Console.error(
@@ -73,12 +66,25 @@ export const run = Command.make(
       return yield* Effect.scoped(
         Effect.andThen(
           drainOnSigterm(drain),
-          runRunner({ ...options, every, drain, drainTimeout: `${config.drainTimeout} seconds` })
+          runRunner({ ...options, every, drain, drainTimeout: `${config.drainTimeout} seconds` }).pipe(
+            Stream.runForEach((o) => Console.log(describeOutcome(o)))
+          )
         )
       )
     }
-    const outcomes = Option.isSome(flags.id) ? yield* runOne(flags.id.value, options) : yield* runOnce(options)
-    if (outcomes.length === 0) yield* Console.log("no todo tasks")
+    const outcomes = Option.isSome(flags.id) ? runOne(flags.id.value, options) : runOnce(options)
+    // each outcome is printed as soon as it is known; the failed ones are counted at the end
+    const { count, failed } = yield* outcomes.pipe(
+      Stream.tap((o) => Console.log(describeOutcome(o))),
+      Stream.runFold(
+        () => ({ count: 0, failed: [] as ReadonlyArray<string> }),
+        (acc, o) => ({
+          count: acc.count + 1,
+          failed: o._tag === "Failed" ? [...acc.failed, o.task?.id ?? "?"] : acc.failed
+        })
+      )
+    )
+    if (count === 0) yield* Console.log("no todo tasks")
     if (failed.length > 0) {
       return yield* new CliError.UserError({
         cause: undefined,

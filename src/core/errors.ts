@@ -9,16 +9,83 @@ const oneLine = (s: string) =>
     .filter((l) => l.trim() !== "")
     .slice(-1)[0] ?? ""
 
-/** An external command or call made by a pipeline stage failed. */
+/**
+ * Every stage a task attempt can fail in, in one place. `setup`, `execute` and `success` are the
+ * pipeline's own stages; the others name the step of `execute` that failed (`steps`: the task's
+ * steps do not fit the server), or the recovery.
+ */
+export const Stage = Schema.Literals([
+  "setup",
+  "execute",
+  "container",
+  "server",
+  "session",
+  "steps",
+  "agent",
+  "agent-timeout",
+  "agent-blocked",
+  "success",
+  "runner"
+])
+export type Stage = typeof Stage.Type
+
+/** Exit codes that mean something, as the shell spells them. */
+export const ExitCode = {
+  /** A plain failure. */
+  Failure: 1,
+  /** A time limit was hit (`timeout(1)`). */
+  Timeout: 124,
+  /** A command could not be run at all (not found, not executable). */
+  CannotRun: 127,
+  /** SIGHUP: the terminal went away. */
+  Hangup: 129,
+  /** SIGINT / interruption (Ctrl-C). */
+  Interrupted: 130,
+  /** SIGKILL: the process was killed (the OOM killer, a dead runner). */
+  Killed: 137
+} as const
+
+/** A failure's `_tag`, when it has one. */
+export const tagOf = (e: unknown): string | undefined =>
+  typeof e === "object" && e !== null && "_tag" in e && typeof e._tag === "string" ? e._tag : undefined
+
+/**
+ * A task attempt failed in `stage`. Built only at the pipeline's boundary, from the adapter
+ * failure in `cause` (whose `_tag` the error report keeps as `cause_tag`).
+ */
 export class StageError extends Schema.TaggedError<StageError>()("StageError", {
-  stage: Schema.String,
-  exitCode: Schema.Number,
+  stage: Stage,
+  exitCode: Schema.Int,
   stdout: Schema.String,
-  stderr: Schema.String
+  stderr: Schema.String,
+  cause: Schema.optional(Schema.Defect())
 }) {
   override get message() {
     const detail = oneLine(this.stderr) || oneLine(this.stdout)
     return `stage ${this.stage} failed (exit ${this.exitCode})${detail ? `: ${detail}` : ""}`
+  }
+  override get [CliError.userMessage]() {
+    return this.message
+  }
+  /** The `_tag` of the underlying failure, if it has one. */
+  get causeTag(): string | undefined {
+    return tagOf(this.cause)
+  }
+}
+
+/** An external command exited with a code that is not a success, or could not be started (`cause`). */
+export class CommandFailed extends Schema.TaggedError<CommandFailed>()("CommandFailed", {
+  command: Schema.String,
+  args: Schema.Array(Schema.String),
+  exitCode: Schema.Int,
+  stdout: Schema.String,
+  stderr: Schema.String,
+  cause: Schema.optional(Schema.Defect())
+}) {
+  override get message() {
+    const detail = oneLine(this.stderr) || oneLine(this.stdout)
+    const what = [this.command, ...this.args.filter((a) => !a.startsWith("safe.directory"))].join(" ").slice(0, 160)
+    return `${what} failed (exit ${this.exitCode})${detail ? `: ${detail}` : ""}`
   }
   override get [CliError.userMessage]() {
     return this.message

@@ -5,21 +5,20 @@
  * retries carry the work over and nothing the agent committed is lost. Idempotent.
  */
 import { Effect, FileSystem } from "effect"
-import { StageError } from "../core/errors.js"
+import { QueueError } from "../core/errors.js"
 import type { TaskRecord } from "../core/task.js"
 import { Git } from "../adapters/Git.js"
 import { QueuePaths } from "../support/paths.js"
 
 /** The tip the task branch was moved to, or undefined when there was nothing to bring back. */
 export const importAgentCommits = Effect.fnUntraced(function* (
-  task: Pick<TaskRecord, "id" | "repo" | "branch" | "worktree_path">,
-  stage = "import"
+  task: Pick<TaskRecord, "id" | "repo" | "branch" | "worktree_path">
 ) {
   const fs = yield* FileSystem.FileSystem
   const git = yield* Git
   const q = yield* QueuePaths
-  const io = (e: { readonly message: string }) => new StageError({ stage, exitCode: 1, stdout: "", stderr: e.message })
   const dir = q.taskOpencodeDir(task.id)
+  const io = (e: { readonly message: string }) => new QueueError({ path: dir, reason: e.message })
   if (!(yield* fs.exists(task.worktree_path).pipe(Effect.mapError(io)))) return undefined
   if (!(yield* fs.exists(dir).pipe(Effect.mapError(io)))) return undefined
   const attempts = (yield* fs.readDirectory(dir).pipe(Effect.mapError(io)))

@@ -90,7 +90,8 @@ export const agentTruth = Effect.fnUntraced(function* (server: ServerRef, sessio
 /** The agent went quiet (OpenCode's idle timeout), as the prompt reports it. */
 const isIdle = (e: StageError) => e.stage === "agent-timeout" && e.stderr.includes("idle")
 /** The session reported an error (not a lost server, which is the container's story). */
-const isAgentError = (e: StageError) => e.stage === "agent" && e.exitCode !== -1
+const isAgentError = (e: StageError) =>
+  e.stage === "agent" && e.causeTag !== "ServerLost" && e.causeTag !== "ServerUnreachable"
 
 /**
  * Hook for the prompt: an idle timeout that hid a provider failure becomes that failure (stage
@@ -110,7 +111,8 @@ export const withAgentTruth =
                 stage: explained !== undefined ? "agent" : e.stage,
                 exitCode: explained !== undefined ? (truth.messageError?.statusCode ?? 1) : e.exitCode,
                 stdout: truth.logsTail || e.stdout,
-                stderr: explained ?? e.stderr
+                stderr: explained ?? e.stderr,
+                cause: e.cause
               })
             )
           })

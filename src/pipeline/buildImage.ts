@@ -4,8 +4,8 @@
  */
 import { Config, Effect, FileSystem, Path } from "effect"
 import { DEFAULT_BASE_IMAGE, OPENCODE_VERSION } from "../core/constants.js"
-import { InvalidInput, StageError } from "../core/errors.js"
-import { Docker } from "../adapters/Docker.js"
+import { InvalidInput } from "../core/errors.js"
+import { Docker, ImageBuildFailed } from "../adapters/Docker.js"
 import { TaskqConfig } from "../support/config.js"
 import { runCommand } from "../support/process.js"
 
@@ -38,7 +38,7 @@ export const dockerDir = Effect.gen(function* () {
 const platformPackage = (arch: string) => `opencode-linux-${arch === "arm64" || arch === "aarch64" ? "arm64" : "x64"}`
 
 /** `npm pack`s the OpenCode platform package into the cache once; returns the tarball's path. */
-const openCodeTarball = Effect.fnUntraced(function* (arch: string) {
+const openCodeTarball = Effect.fnUntraced(function* (arch: string, tag: string) {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   const home = yield* Config.String("HOME").pipe(
@@ -55,8 +55,8 @@ const openCodeTarball = Effect.fnUntraced(function* (arch: string) {
   if (yield* fs.exists(file).pipe(Effect.orElseSucceed(() => false))) return file
   yield* fs
     .makeDirectory(dir, { recursive: true })
-    .pipe(Effect.mapError((e) => new StageError({ stage: "build-image", exitCode: 1, stdout: "", stderr: e.message })))
-  yield* runCommand("build-image", "npm", ["pack", "--silent", "--pack-destination", dir, `${pkg}@${OPENCODE_VERSION}`])
+    .pipe(Effect.mapError((e) => new ImageBuildFailed({ tag, reason: e.message, output: "" })))
+  yield* runCommand("npm", ["pack", "--silent", "--pack-destination", dir, `${pkg}@${OPENCODE_VERSION}`])
   return file
 })
 
@@ -66,10 +66,10 @@ export const buildImage = Effect.fn("buildImage")(function* (options: BuildImage
   const docker = yield* Docker
   yield* docker.ping
   const source = yield* dockerDir
-  const tarball = yield* openCodeTarball(process.arch)
+  const tarball = yield* openCodeTarball(process.arch, options.tag)
   yield* options.onProgress(`context: ${source} + ${path.basename(tarball)}`)
   const ioError = (e: { readonly message: string }) =>
-    new StageError({ stage: "build-image", exitCode: 1, stdout: "", stderr: e.message })
+    new ImageBuildFailed({ tag: options.tag, reason: e.message, output: "" })
   // a private context folder: the Dockerfile, the entrypoint, and a link to the cached tarball
   yield* Effect.scoped(
     Effect.gen(function* () {
@@ -97,8 +97,11 @@ export const buildImage = Effect.fn("buildImage")(function* (options: BuildImage
         )
         .pipe(
           Effect.mapError((e) =>
-            e._tag === "StageError" && options.pull && /registry|lookup|pull access|dial tcp/i.test(e.stderr)
-              ? new StageError({ ...e, stderr: `${e.stderr} (offline? --no-pull builds on the local base image)` })
+            e._tag === "ImageBuildFailed" && options.pull && /registry|lookup|pull access|dial tcp/i.test(e.reason)
+              ? new ImageBuildFailed({
+                  ...e,
+                  reason: `${e.reason} (offline? --no-pull builds on the local base image)`
+                })
               : e
           )
         )

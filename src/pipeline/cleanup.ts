@@ -85,7 +85,7 @@ const cleanupTask = Effect.fnUntraced(function* (record: TaskRecord, keepWorktre
   if (!keepWorktree && (yield* fs.exists(task.worktree_path).pipe(Effect.mapError(io(task.worktree_path))))) {
     const registered = (yield* git.listWorktrees(task.repo)).some((w) => w.path === task.worktree_path)
     if (registered) {
-      yield* importAgentCommits(task, "cleanup")
+      yield* importAgentCommits(task)
       const saved = yield* git.snapshot(
         task.repo,
         task.worktree_path,

@@ -20,7 +20,7 @@ export const isRepoUrl = (repo: string): boolean => URL_RE.test(repo)
 
 const NO_HOOKS = ["-c", "core.hooksPath=/dev/null", "-c", "safe.directory=*"]
 const git = (stage: string, dir: string, args: ReadonlyArray<string>, okExitCodes?: ReadonlyArray<number>) =>
-  runCommand(stage, "git", [...NO_HOOKS, "-C", dir, ...args], {
+  runCommand("git", [...NO_HOOKS, "-C", dir, ...args], {
     env: { GIT_TERMINAL_PROMPT: "0" },
     ...(okExitCodes ? { okExitCodes } : {})
   })
@@ -126,7 +126,7 @@ export const deleteRemoteBranch = Effect.fn("deleteRemoteBranch")(function* (url
 
 /** The default branch of the repository at `url` (what its HEAD points to). */
 export const remoteDefaultBranch = Effect.fn("remoteDefaultBranch")(function* (url: string) {
-  const r = yield* runCommand("add", "git", [...NO_HOOKS, "ls-remote", "--symref", "--end-of-options", url, "HEAD"], {
+  const r = yield* runCommand("git", [...NO_HOOKS, "ls-remote", "--symref", "--end-of-options", url, "HEAD"], {
     env: { GIT_TERMINAL_PROMPT: "0" }
   }).pipe(
     Effect.mapError(

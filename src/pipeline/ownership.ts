@@ -5,7 +5,6 @@
  * the repository's owner by Git.addWorktree, never chowned afterwards.
  */
 import { Effect, FileSystem } from "effect"
-import { StageError } from "../core/errors.js"
 import { Git } from "../adapters/Git.js"
 import { runCommand } from "../support/process.js"
 import { type ContainerUser, containerUser, currentGid, currentUid } from "../support/user.js"
@@ -26,9 +25,6 @@ export const sealAttemptDir = Effect.fnUntraced(function* (
   dirs: ReadonlyArray<string>
 ) {
   const fs = yield* FileSystem.FileSystem
-  yield* Effect.forEach([attemptDir, ...dirs], (d) => fs.chmod(d, 0o700), { discard: true }).pipe(
-    Effect.mapError((e) => new StageError({ stage: "setup", exitCode: 1, stdout: "", stderr: e.message }))
-  )
-  if (user.uid !== currentUid())
-    yield* runCommand("setup", "chown", ["-R", "-P", `${user.uid}:${user.gid}`, "--", attemptDir])
+  yield* Effect.forEach([attemptDir, ...dirs], (d) => fs.chmod(d, 0o700), { discard: true })
+  if (user.uid !== currentUid()) yield* runCommand("chown", ["-R", "-P", `${user.uid}:${user.gid}`, "--", attemptDir])
 })

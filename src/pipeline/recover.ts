@@ -4,45 +4,44 @@
  * longer alive), stops their containers and records them as failed, so they can be retried.
  */
 import { Effect, Option } from "effect"
-import { hostname } from "node:os"
+import { ExitCode } from "../core/errors.js"
 import type { TaskRecord } from "../core/task.js"
 import { nowIso } from "../core/time.js"
 import { Docker } from "../adapters/Docker.js"
 import { ErrorStore } from "../store/ErrorStore.js"
 import { TaskRepository } from "../store/TaskRepository.js"
+import { HostFacts } from "../support/hostFacts.js"
 import { reapExpiredLeases } from "./leases.js"
 
-/** This process as a runner: `<host>:<pid>`. */
-export const runnerId = (): string => `${hostname()}:${process.pid}`
-/** The host part of `runnerId`: where this runner's containers and worktrees are. */
-export const runnerHost = (): string => hostname()
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    // EPERM: alive, but someone else's
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
+/** The pid of `task`'s runner when that runner is a process of `host` other than `self`. */
+export const localRunnerPid = (task: TaskRecord, host: string, self: number): Option.Option<number> => {
+  if (task.status !== "in_progress" || task.runner === undefined) return Option.none()
+  const at = task.runner.lastIndexOf(":")
+  const pid = Number(task.runner.slice(at + 1))
+  return task.runner.slice(0, at) === host && Number.isInteger(pid) && pid > 0 && pid !== self
+    ? Option.some(pid)
+    : Option.none()
 }
 
 /** Whether `task` is in progress under a runner of this host that no longer exists. */
-export const isOrphaned = (task: TaskRecord, host = hostname()): boolean => {
-  if (task.status !== "in_progress" || task.runner === undefined) return false
-  const at = task.runner.lastIndexOf(":")
-  const pid = Number(task.runner.slice(at + 1))
-  return task.runner.slice(0, at) === host && Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid)
-}
+export const isOrphaned = Effect.fnUntraced(function* (task: TaskRecord) {
+  const host = yield* HostFacts
+  const runner = yield* host.runner
+  const pid = localRunnerPid(task, runner.hostname, runner.pid)
+  return Option.isSome(pid) && !(yield* host.isAlive(pid.value))
+})
+
+/** Why an orphaned task failed. */
+export const orphanMessage = (task: TaskRecord) => `its runner (${task.runner}) stopped without recording an outcome`
 
 /** Fails every orphaned task (containers stopped, error report written); returns them. */
 export const recoverOrphans = Effect.fn("recoverOrphans")(function* () {
-  const repo = yield* TaskRepository
+  const tasks = yield* TaskRepository
   const errors = yield* ErrorStore
   const docker = yield* Docker
-  const orphans = (yield* repo.list).filter((t) => isOrphaned(t))
+  const orphans = yield* Effect.filter(yield* tasks.list, isOrphaned)
   for (const task of orphans) {
-    const message = `its runner (${task.runner}) stopped without recording an outcome`
+    const message = orphanMessage(task)
     const containers = yield* docker.listTaskContainers(task.id).pipe(Effect.orElseSucceed(() => []))
     yield* Effect.forEach(containers, (c) => docker.stop(c.id).pipe(Effect.ignore), { discard: true })
     const now = yield* nowIso
@@ -51,14 +50,15 @@ export const recoverOrphans = Effect.fn("recoverOrphans")(function* () {
         task_id: task.id,
         attempt: task.attempt,
         stage: "runner",
-        exit_code: 137,
+        exit_code: ExitCode.Killed,
         stdout: "",
         stderr: message,
         message,
+        cause_tag: "RunnerDied",
         created_at: now
       })
       .pipe(Effect.ignore)
-    yield* repo
+    yield* tasks
       .transition(task.id, "fail", { error: message, finished_at: now, runner: null })
       .pipe(Effect.option, Effect.map(Option.getOrUndefined))
   }

@@ -4,53 +4,62 @@
  * on a shared queue it also registers itself (`status --runners`) and renews its lease. A drain
  * request (SIGTERM) stops new claims and waits for the tasks in flight to end, up to `drainTimeout`;
  * tasks still running then are interrupted and recorded failed by their own finalizers.
+ *
+ * The runner is a stream of task outcomes, each emitted as soon as it is known; the stream ends
+ * once a drain is done, and interrupting it (Ctrl-C) stops the tasks in flight. Its fibers live in
+ * a FiberMap keyed by task id: a task in flight is never started twice.
  */
-import { Console, Deferred, Duration, Effect, FiberSet, Option, Semaphore } from "effect"
+import { Console, Deferred, Duration, Effect, Fiber, FiberMap, Option, Queue, Semaphore, Stream } from "effect"
 import { SharedQueue } from "../store/pg/SharedQueue.js"
+import type { TaskRepository } from "../store/TaskRepository.js"
+import { HostFacts } from "../support/hostFacts.js"
 import { type QueueRunOptions, recover, todoIds } from "./runQueue.js"
-import { runnerHost, runnerId } from "./recover.js"
-import { runTask } from "./runTask.js"
+import type { TaskOutcome } from "./runTask.js"
+import { TaskRunner } from "./TaskRunner.js"
 
 export interface RunnerOptions extends QueueRunOptions {
   readonly every: Duration.Input
   /** How long a drain waits for the tasks in flight before interrupting them. */
   readonly drainTimeout: Duration.Input
-  /** Completed to drain: no new claims, wait for the tasks in flight, then return. */
+  /** Completed to drain: no new claims, wait for the tasks in flight, then end. */
   readonly drain: Deferred.Deferred<void>
 }
 
-export const runRunner = Effect.fn("runRunner")(function* (options: RunnerOptions) {
-  return yield* Effect.scoped(
+type RunnerServices = TaskRunner | HostFacts | TaskRepository | Effect.Services<typeof recover>
+/** Registering this runner on a shared queue can fail; nothing after that fails the stream. */
+type RegisterError = Effect.Error<ReturnType<SharedQueue["Service"]["registerRunner"]>>
+
+export const runRunner = (options: RunnerOptions): Stream.Stream<TaskOutcome, RegisterError, RunnerServices> =>
+  Stream.callback<TaskOutcome, RegisterError, RunnerServices>((queue) =>
     Effect.gen(function* () {
+      const runner = yield* TaskRunner
       const shared = yield* Effect.serviceOption(SharedQueue)
-      const me = runnerId()
-      if (Option.isSome(shared)) yield* shared.value.registerRunner(me, runnerHost())
-      const running = yield* FiberSet.make<void, never>()
-      const inFlight = new Set<string>()
+      const me = yield* (yield* HostFacts).runner
+      if (Option.isSome(shared)) yield* shared.value.registerRunner(me.id, me.hostname)
+      const running = yield* FiberMap.make<string>()
       const ticking = yield* Semaphore.make(1)
       const wake = yield* Deferred.make<void>().pipe(Effect.map((d) => ({ current: d })))
       const draining = () => Deferred.isDoneUnsafe(options.drain)
+      const emit = (o: TaskOutcome) => Queue.offer(queue, o)
+      const inFlight = () => [...running].map(([id]) => id)
 
       const tick = Effect.gen(function* () {
         if (draining()) return
-        yield* recover(options)
-        for (const id of yield* todoIds) {
-          if (draining() || inFlight.size >= options.maxParallel) break
-          if (inFlight.has(id)) continue
-          inFlight.add(id)
-          yield* FiberSet.run(running)(
-            runTask(id, options).pipe(
-              Effect.tap((o) => (o._tag === "Skipped" ? Effect.void : options.report(o))),
-              Effect.catch((e) => Console.error(`taskq: ${id}: ${e.message}`)),
-              Effect.asVoid,
-              Effect.ensuring(
-                Effect.sync(() => {
-                  inFlight.delete(id)
-                  // a slot is free: look for work now rather than at the next poll
-                  Deferred.doneUnsafe(wake.current, Effect.void)
-                })
-              )
+        yield* Effect.forEach(yield* recover, emit, { discard: true })
+        const ids = (yield* todoIds).filter((id) => !FiberMap.hasUnsafe(running, id))
+        if (ids.length > 0) yield* runner.preflight(options) // a machine-wide fault: the tick claims nothing
+        for (const id of ids) {
+          if (draining() || (yield* FiberMap.size(running)) >= options.maxParallel) break
+          const fiber = yield* FiberMap.run(running, id, { onlyIfMissing: true })(
+            runner.run(id, options).pipe(
+              Effect.flatMap((o) => (o._tag === "Skipped" ? Effect.void : emit(o))),
+              Effect.catch((e) => Console.error(`taskq: ${id}: ${e.message}`))
             )
+          )
+          // once it has left the map, a slot is free: look for work now rather than at the next poll
+          yield* Fiber.await(fiber).pipe(
+            Effect.andThen(Effect.sync(() => Deferred.doneUnsafe(wake.current, Effect.void))),
+            Effect.forkScoped
           )
         }
       }).pipe(
@@ -66,17 +75,22 @@ export const runRunner = Effect.fn("runRunner")(function* (options: RunnerOption
           yield* Effect.raceAll([Effect.sleep(options.every), Deferred.await(next), Deferred.await(options.drain)])
         }
       })
-      yield* loop
-      if (Option.isSome(shared)) yield* shared.value.drain(me).pipe(Effect.ignore)
-      yield* Console.error(
-        inFlight.size === 0
-          ? "taskq: drained, no task in flight"
-          : `taskq: draining: no new claims; waiting up to ${Duration.format(Duration.fromInputUnsafe(options.drainTimeout))} for ${[...inFlight].join(", ")}`
-      )
-      const finished = yield* FiberSet.awaitEmpty(running).pipe(Effect.timeoutOption(options.drainTimeout))
-      if (Option.isNone(finished))
-        yield* Console.error(`taskq: drain timeout: stopping ${[...inFlight].join(", ")} (recorded as failed)`)
-      // closing the scope interrupts what is left; each task's finalizer records it
+
+      const drained = Effect.gen(function* () {
+        if (Option.isSome(shared)) yield* shared.value.drain(me.id).pipe(Effect.ignore)
+        const left = inFlight()
+        yield* Console.error(
+          left.length === 0
+            ? "taskq: drained, no task in flight"
+            : `taskq: draining: no new claims; waiting up to ${Duration.format(Duration.fromInputUnsafe(options.drainTimeout))} for ${left.join(", ")}`
+        )
+        const finished = yield* FiberMap.awaitEmpty(running).pipe(Effect.timeoutOption(options.drainTimeout))
+        if (Option.isNone(finished))
+          yield* Console.error(`taskq: drain timeout: stopping ${inFlight().join(", ")} (recorded as failed)`)
+        // clearing the map interrupts what is left; each task's finalizer records it
+        yield* FiberMap.clear(running)
+        yield* Queue.end(queue)
+      })
+      yield* Effect.forkScoped(Effect.andThen(loop, drained))
     })
   )
-})

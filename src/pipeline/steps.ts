@@ -5,6 +5,7 @@
  */
 import { Effect } from "effect"
 import { StageError } from "../core/errors.js"
+import { toStageError } from "./errorReport.js"
 import { defaultSteps, type Step, stepLabel } from "../core/steps.js"
 import type { TaskRecord } from "../core/task.js"
 import type { Catalog, PromptOptions, ServerRef } from "../adapters/OpenCode.js"
@@ -75,9 +76,18 @@ export const runSteps = Effect.fn("runSteps")(function* (
         options
       )
       .pipe(
-        Effect.mapError(
-          (e) => new StageError({ stage: e.stage, exitCode: e.exitCode, stdout: e.stdout, stderr: named(e.stderr) })
-        )
+        // a lost server stays itself (the pipeline asks the container why); the rest names its step
+        Effect.mapError((e) => {
+          if (e._tag === "ServerLost" || e._tag === "ServerUnreachable") return e
+          const se = toStageError("agent", e)
+          return new StageError({
+            stage: se.stage,
+            exitCode: se.exitCode,
+            stdout: se.stdout,
+            stderr: named(se.stderr),
+            cause: e
+          })
+        })
       )
     if (steps.length > 1) yield* say(`${label}: done`)
   }

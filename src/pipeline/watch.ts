@@ -1,30 +1,42 @@
 /** Watching a task container while the agent works: its death, and (with --follow) its output. */
 import { Console, Effect, Option, Result, Schedule, Stream } from "effect"
-import { StageError } from "../core/errors.js"
-import { describeStop, Docker, type DockerFailure } from "../adapters/Docker.js"
+import { ContainerDied, describeStop, Docker, type DockerFailure } from "../adapters/Docker.js"
 
-/** The container's death as a StageError of stage `container`, or nothing while it runs. */
-const deathOf = (name: string) =>
-  Effect.gen(function* () {
-    const docker = yield* Docker
-    const inspected = yield* inspectPatiently(name).pipe(Effect.result)
-    // the engine stayed silent past our patience: that, not a death we cannot see, is the failure
-    if (Result.isFailure(inspected)) return Option.some<StageError | DockerFailure>(inspected.failure)
-    const state = inspected.success
-    if (Option.isSome(state) && state.value.running) return Option.none<StageError | DockerFailure>()
-    const output = yield* docker.tail(name, 50).pipe(Effect.orElseSucceed(() => ""))
-    const exitCode = Option.isSome(state) ? state.value.exitCode : -1
-    return Option.some<StageError | DockerFailure>(
-      new StageError({
-        stage: "container",
-        exitCode,
-        stdout: output,
-        stderr: `container ${name} ${Option.isSome(state) ? describeStop(state.value) : "disappeared"} while the agent was working`
-      })
-    )
-  })
+/** The container's death (or the engine's silence past our patience), or nothing while it runs. */
+const deathOf = Effect.fnUntraced(function* (name: string) {
+  const docker = yield* Docker
+  const inspected = yield* inspectPatiently(name).pipe(Effect.result)
+  // the engine stayed silent past our patience: that, not a death we cannot see, is the failure
+  if (Result.isFailure(inspected)) return Option.some<ContainerDied | DockerFailure>(inspected.failure)
+  const state = inspected.success
+  if (Option.isSome(state) && state.value.running) return Option.none<ContainerDied | DockerFailure>()
+  const logsTail = yield* docker.tail(name, 50).pipe(Effect.orElseSucceed(() => ""))
+  return Option.some<ContainerDied | DockerFailure>(
+    Option.match(state, {
+      onNone: () =>
+        new ContainerDied({
+          container: name,
+          status: "gone",
+          oomKilled: false,
+          how: "disappeared",
+          logsTail,
+          during: "work"
+        }),
+      onSome: (s) =>
+        new ContainerDied({
+          container: name,
+          status: s.status,
+          exitCode: s.exitCode,
+          oomKilled: s.oomKilled,
+          how: describeStop(s),
+          logsTail,
+          during: "work"
+        })
+    })
+  )
+})
 
-/** Fails with stage `container` once the container is no longer running; never succeeds. */
+/** Fails with `ContainerDied` once the container is no longer running; never succeeds. */
 export const watchContainer = (name: string) =>
   deathOf(name).pipe(
     Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: Effect.fail })),
@@ -33,33 +45,25 @@ export const watchContainer = (name: string) =>
   )
 
 /**
- * After the agent's server went away: the container's death (waiting up to 5 s for the engine to
- * notice), or a plain agent failure when the container still runs.
+ * After the agent's server went away (`lost`): the container's death (waiting up to 5 s for the
+ * engine to notice), or `lost` itself when the container still runs.
  */
-export const containerDeath = (name: string) =>
+export const containerDeath = <E>(name: string, lost: E) =>
   deathOf(name).pipe(
     Effect.flatMap(Option.match({ onNone: () => Effect.fail("running" as const), onSome: Effect.succeed })),
     Effect.retry({ schedule: Schedule.spaced("250 millis"), times: 20 }),
-    Effect.orElseSucceed(
-      () =>
-        new StageError({
-          stage: "agent",
-          exitCode: -1,
-          stdout: "",
-          stderr: `lost the OpenCode server of ${name}, but the container still runs`
-        })
-    )
+    Effect.orElseSucceed(() => lost),
+    Effect.flatMap((e): Effect.Effect<never, ContainerDied | DockerFailure | E> => Effect.fail(e))
   )
 
 /** Streams the container's output to stderr, each line prefixed with the task id. */
-export const followLogs = (taskId: string, name: string) =>
-  Effect.gen(function* () {
-    const docker = yield* Docker
-    yield* docker.logs(name).pipe(
-      Stream.runForEach((line) => Console.error(`[${taskId}] ${line}`)),
-      Effect.ignore
-    )
-  })
+export const followLogs = Effect.fnUntraced(function* (taskId: string, name: string) {
+  const docker = yield* Docker
+  yield* docker.logs(name).pipe(
+    Stream.runForEach((line) => Console.error(`[${taskId}] ${line}`)),
+    Effect.ignore
+  )
+})
 
 /** How long the engine may go without answering before a watched container counts as lost. */
 export const ENGINE_PATIENCE = "15 seconds"
@@ -75,8 +79,7 @@ export const engineRetrySchedule = Schedule.min([
  * socket reset) or fails the call is asked again with backoff for up to 15 s before the container
  * counts as gone. Only the engine's own "no such container" (404) is taken at once.
  */
-export const inspectPatiently = (name: string) =>
-  Effect.gen(function* () {
-    const docker = yield* Docker
-    return yield* docker.inspect(name).pipe(Effect.retry({ schedule: engineRetrySchedule }))
-  })
+export const inspectPatiently = Effect.fnUntraced(function* (name: string) {
+  const docker = yield* Docker
+  return yield* docker.inspect(name).pipe(Effect.retry({ schedule: engineRetrySchedule }))
+})

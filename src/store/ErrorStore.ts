@@ -2,6 +2,7 @@
 import { Context, Effect, FileSystem, Layer, Option, Path, Schema } from "effect"
 import { QueueError, type UnsafePath } from "../core/errors.js"
 import { confined, QueuePaths } from "../support/paths.js"
+import { traced } from "../support/traced.js"
 import { writeFileAtomic } from "./atomicFile.js"
 
 export const ErrorReport = Schema.Struct({
@@ -12,6 +13,8 @@ export const ErrorReport = Schema.Struct({
   stdout: Schema.String,
   stderr: Schema.String,
   message: Schema.String,
+  /** The `_tag` of the failure underneath (`ContainerDied`, `AgentTimeout`, `CommandFailed`, ...). */
+  cause_tag: Schema.optionalKey(Schema.String),
   created_at: Schema.String
 })
 export type ErrorReport = typeof ErrorReport.Type
@@ -66,6 +69,6 @@ export class ErrorStore extends Context.Service<
             )
           )
       })
-    })
+    }).pipe(Effect.map((impl) => traced("ErrorStore", impl)))
   )
 }

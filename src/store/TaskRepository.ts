@@ -14,6 +14,7 @@ import { nowIso } from "../core/time.js"
 import { applyMove, type Move } from "../core/transitions.js"
 import { TaskqConfig } from "../support/config.js"
 import { confined, QueuePaths } from "../support/paths.js"
+import { traced } from "../support/traced.js"
 import { removeStaleTemps, writeFileAtomic } from "./atomicFile.js"
 import { decodeTasksWithUnknown, encodeTasks } from "./jsonl.js"
 import { acquireQueueLock } from "./queueLock.js"
@@ -163,7 +164,7 @@ export class TaskRepository extends Context.Service<
             )
           )
       })
-    })
+    }).pipe(Effect.map((impl) => traced("TaskRepository", impl)))
   )
 }
 

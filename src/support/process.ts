@@ -1,7 +1,7 @@
-/** Running an external command as a pipeline stage: output collected, non-zero exit -> StageError. */
+/** Running an external command: output collected, a non-zero exit (or no start at all) -> CommandFailed. */
 import { Effect, Stream } from "effect"
 import { ChildProcess, ChildProcessSpawner } from "effect/process"
-import { StageError } from "../core/errors.js"
+import { CommandFailed, ExitCode } from "../core/errors.js"
 
 export interface CommandResult {
   readonly stdout: string
@@ -20,7 +20,6 @@ const text = <E>(s: Stream.Stream<Uint8Array, E>) => s.pipe(Stream.decodeText(),
 
 /** Runs `cmd args` to completion; the process is killed if the effect is interrupted. */
 export const runCommand = Effect.fnUntraced(function* (
-  stage: string,
   cmd: string,
   args: ReadonlyArray<string>,
   options: CommandOptions = {}
@@ -42,9 +41,19 @@ export const runCommand = Effect.fnUntraced(function* (
     })
   ).pipe(
     Effect.catchTag("PlatformError", (e) =>
-      Effect.fail(new StageError({ stage, exitCode: -1, stdout: "", stderr: `${cmd}: ${e.message}` }))
+      Effect.fail(
+        new CommandFailed({
+          command: cmd,
+          args,
+          exitCode: ExitCode.CannotRun,
+          stdout: "",
+          stderr: `${cmd}: ${e.message}`,
+          cause: e
+        })
+      )
     )
   )
-  if (!(options.okExitCodes ?? [0]).includes(result.exitCode)) return yield* new StageError({ stage, ...result })
+  if (!(options.okExitCodes ?? [0]).includes(result.exitCode))
+    return yield* new CommandFailed({ command: cmd, args, ...result })
   return result
 })

@@ -90,17 +90,17 @@ layer(LiveDocker, { excludeTestServices: true })("Docker (real engine)", (it) =>
     })
   )
 
-  it.effect("a refused container (unknown image) is a StageError of stage container", () =>
+  it.effect("a refused container (unknown image) is a DockerError with the engine's status and reason", () =>
     Effect.gen(function* () {
       const docker = yield* Docker
       const e = yield* docker
         .startContainer(sleeper(taskId("bad"), { image: "taskq/no-such-image:never" }))
         .pipe(Effect.flip)
-      assert.strictEqual(e._tag, "StageError")
-      if (e._tag === "StageError") {
-        assert.strictEqual(e.stage, "container")
-        assert.strictEqual(e.exitCode, 404)
-        assert.include(e.stderr, "no-such-image")
+      assert.strictEqual(e._tag, "DockerError")
+      if (e._tag === "DockerError") {
+        assert.strictEqual(e.operation, "create container")
+        assert.strictEqual(e.statusCode, 404)
+        assert.include(e.reason, "no-such-image")
       }
       assert.isTrue(Option.isNone(yield* docker.inspect("taskq-surely-absent")))
     })

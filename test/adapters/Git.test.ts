@@ -38,15 +38,19 @@ layer(Git.layer.pipe(Layer.provideMerge(NodeServices.layer)), { excludeTestServi
       })
     )
 
-    it.effect("a branch that exists already is a StageError of stage setup carrying git's stderr", () =>
+    it.effect("a branch that exists already is a CommandFailed carrying git's command, exit code and stderr", () =>
       Effect.gen(function* () {
         const g = yield* Git
         const repo = makeRepo()
         git(repo, "branch", "taken")
         const e = yield* g.addWorktree(repo, join(tempDir(), "wt"), "taken", "main").pipe(Effect.flip)
-        assert.strictEqual(e.stage, "setup")
-        assert.strictEqual(e.exitCode, 255)
-        assert.include(e.stderr, "already exists")
+        assert.strictEqual(e._tag, "CommandFailed")
+        if (e._tag === "CommandFailed") {
+          assert.strictEqual(e.command, "git")
+          assert.includeMembers([...e.args], ["worktree", "add"])
+          assert.strictEqual(e.exitCode, 255)
+          assert.include(e.stderr, "already exists")
+        }
       })
     )
 
@@ -75,7 +79,8 @@ layer(Git.layer.pipe(Layer.provideMerge(NodeServices.layer)), { excludeTestServi
         git(wt, "commit", "-q", "-m", "work")
         yield* g.removeWorktree(repo, wt)
         const e = yield* g.deleteBranch(repo, "work", "main").pipe(Effect.flip)
-        assert.include(e.stderr, "branch work has 1 commit not on main")
+        assert.deepInclude(e, { _tag: "BranchNotMerged", branch: "work", base: "main", ahead: 1 })
+        assert.include(e.message, "branch work has 1 commit not on main")
         assert.strictEqual(git(repo, "branch", "--list", "work"), "work")
         assert.isTrue(yield* g.deleteBranch(repo, "work", "main", { force: true }))
         assert.strictEqual(git(repo, "branch", "--list", "work"), "")

@@ -130,7 +130,7 @@ layer(Live, { timeout: 300_000, excludeTestServices: true })(
       })
     )
 
-    it.effect("a model HTTP error is a typed failure of stage agent", () =>
+    it.effect("a model HTTP error is an AgentFailed with the provider's status", () =>
       Effect.gen(function* () {
         const oc = yield* OpenCode
         const { server } = yield* agentContainer(model)
@@ -139,9 +139,9 @@ layer(Live, { timeout: 300_000, excludeTestServices: true })(
         const e = yield* oc
           .prompt(server, session, scripted("Fail.", [{ httpError: 400, message: "scripted bad request" }]), prompting)
           .pipe(Effect.flip)
-        assert.strictEqual(e.stage, "agent")
-        assert.strictEqual(e.exitCode, 400)
-        assert.include(e.stderr, "scripted bad request")
+        assert.strictEqual(e._tag, "AgentFailed")
+        if (e._tag === "AgentFailed") assert.strictEqual(e.statusCode, 400)
+        assert.include(e.message, "scripted bad request")
       })
     )
 
@@ -156,9 +156,8 @@ layer(Live, { timeout: 300_000, excludeTestServices: true })(
           .prompt(server, session, scripted("Hang.", [{ hang: true }]), { ...prompting, idleTimeout: "4 seconds" })
           .pipe(Effect.flip)
         const elapsed = Date.now() - started
-        assert.strictEqual(e.stage, "agent-timeout")
-        assert.strictEqual(e.exitCode, 124)
-        assert.include(e.stderr, "idle for 4s")
+        assert.deepInclude(e, { _tag: "AgentTimeout", kind: "idle", after: "4s" })
+        assert.include(e.message, "idle for 4s")
         assert.isBelow(elapsed, 30_000)
         // aborted: the session is no longer busy
         yield* Effect.sleep("1 second")
@@ -172,24 +171,25 @@ layer(Live, { timeout: 300_000, excludeTestServices: true })(
         const { server } = yield* agentContainer(model, { password: "s3cret" })
         assert.strictEqual(yield* oc.waitReady(server, "60 seconds"), "1.18.33")
         const denied = yield* oc.waitReady({ baseUrl: server.baseUrl }, "3 seconds").pipe(Effect.flip)
-        assert.include(denied.stderr, "HTTP 401")
+        assert.strictEqual(denied._tag, "ServerNotReady")
+        assert.include(denied.message, "HTTP 401")
         const wrong = yield* oc.createSession({ baseUrl: server.baseUrl, password: "nope" }, "x").pipe(Effect.flip)
-        assert.strictEqual(wrong.exitCode, 401)
+        assert.deepInclude(wrong, { _tag: "HttpFailed", method: "POST", path: "/session", status: 401 })
         const session = yield* oc.createSession(server, "ok")
         assert.match(session, /^ses_/)
         // the event stream refuses a wrong password at once, with the server's answer, not a 10 s wait
         const refused = yield* oc
           .prompt({ baseUrl: server.baseUrl, password: "nope" }, session, "x", prompting)
           .pipe(Effect.flip)
-        assert.include(refused.stderr, "401")
+        assert.deepInclude(refused, { _tag: "HttpFailed", path: "/event", status: 401 })
       })
     )
 
     it.effect("waitReady gives up with a clear error when nothing listens", () =>
       Effect.gen(function* () {
         const e = yield* (yield* OpenCode).waitReady({ baseUrl: "http://127.0.0.1:9" }, "2 seconds").pipe(Effect.flip)
-        assert.deepInclude(e, { stage: "server", exitCode: 124 })
-        assert.include(e.stderr, "was not ready within 2s")
+        assert.deepInclude(e, { _tag: "ServerNotReady", after: "2s" })
+        assert.include(e.message, "was not ready within 2s")
       })
     )
   }

@@ -1,12 +1,31 @@
 // Real temp dirs, real git repositories, and the real taskq binary as a child process.
 import { execFileSync, spawn } from "node:child_process"
-import { mkdirSync, mkdtempSync, realpathSync } from "node:fs"
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 
 export const BIN = resolve("dist/taskq.mjs")
 
-export const tempDir = (prefix = "taskq-test-"): string => realpathSync(mkdtempSync(join(tmpdir(), prefix)))
+const made: Array<string> = []
+
+/** A fresh temp dir, removed after the test file (see removeTempDirs, registered by test/helpers/setup.ts). */
+export const tempDir = (prefix = "taskq-test-"): string => {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)))
+  made.push(dir)
+  return dir
+}
+
+/** Removes every temp dir this test file made. */
+export const removeTempDirs = (): void => {
+  for (const dir of made.splice(0)) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 })
+    } catch (e) {
+      // e.g. files a container user wrote when the tests do not run as root: say so, do not fail the file
+      console.warn(`could not remove ${dir}: ${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
+}
 
 export const git = (cwd: string, ...args: ReadonlyArray<string>): string =>
   execFileSync("git", ["-c", "safe.directory=*", ...args], {

@@ -48,8 +48,8 @@ describe("withAgentTruth", () => {
   const logs = 'level=ERROR message="stream error" error.error="AI_APICallError: upstream said 500"\nlevel=INFO x'
   const fakes = (tail: string, messages: ReadonlyArray<SessionMessage> = []) =>
     Layer.mergeAll(
-      Docker.layerTest([], { tail: () => Effect.succeed(tail) }),
-      OpenCode.layerTest({ messages: () => Effect.succeed(messages) })
+      Layer.mock(Docker)({ endpoint: "test", tail: () => Effect.succeed(tail) }),
+      Layer.mock(OpenCode)({ messages: () => Effect.succeed(messages) })
     )
   const fail = (e: StageError) => Effect.fail(e).pipe(withAgentTruth(server, "ses_1", "task-x"), Effect.flip)
   const idle = new StageError({

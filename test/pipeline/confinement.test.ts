@@ -14,9 +14,6 @@ import {
   writeFileSync
 } from "node:fs"
 import { join } from "node:path"
-import { Docker } from "../../src/adapters/Docker.js"
-import { Git } from "../../src/adapters/Git.js"
-import { OpenCode } from "../../src/adapters/OpenCode.js"
 import { silentProgress } from "../../src/pipeline/progress.js"
 import { runTask, type RunOptions } from "../../src/pipeline/runTask.js"
 import { ErrorStore } from "../../src/store/ErrorStore.js"
@@ -26,6 +23,7 @@ import { QueuePaths } from "../../src/support/paths.js"
 import { cli } from "../helpers/cli.js"
 import { tempDir } from "../helpers/fixtures.js"
 import { sampleRecord } from "../helpers/layers.js"
+import { runtimeMocks } from "../helpers/runtimeMocks.js"
 
 /** Every path below `dir` with its content (files) or link target: equal snapshots = untouched. */
 export const snapshot = (dir: string): Record<string, string> => {
@@ -162,11 +160,10 @@ describe("links inside the queue are never followed", () => {
     )
     const layer = Layer.mergeAll(
       store,
-      Git.layerTest(),
-      Docker.layerTest([]),
-      OpenCode.layerTest({
-        prompt: (_server, _session, text) => Effect.sync(() => void prompts.push(text))
-      })
+      runtimeMocks(
+        { opencode: { send: (_server, _session, message) => Effect.sync(() => void prompts.push(message.text)) } },
+        []
+      )
     ).pipe(Layer.provideMerge(TaskqConfig.layerTest()), Layer.provideMerge(NodeServices.layer))
     const seed = Effect.gen(function* () {
       yield* (yield* TaskRepository).add({ record: sampleRecord("T-1", root, { repo: dir }), prompt: "do it\n" })

@@ -1,21 +1,20 @@
-// The pipeline's failure policy with fake adapters, for the paths hard to provoke for real:
-// interruption at each stage, and cleanup steps that fail themselves.
+// The pipeline's failure policy with narrow fakes (Layer.mock: a member a test did not implement
+// fails loudly), for the paths hard to provoke for real: interruption at each stage, cleanup steps
+// that fail or hang themselves. The store is the real one, in a temp queue.
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Layer, Option } from "effect"
+import { TestClock } from "effect/testing"
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
-import { Docker } from "../../src/adapters/Docker.js"
-import { Git } from "../../src/adapters/Git.js"
-import { OpenCode } from "../../src/adapters/OpenCode.js"
 import { DockerUnavailable } from "../../src/adapters/dockerErrors.js"
-import { StageError } from "../../src/core/errors.js"
+import { AgentFailed } from "../../src/adapters/openCodeErrors.js"
 import { runTask, type RunOptions } from "../../src/pipeline/runTask.js"
 import { silentProgress } from "../../src/pipeline/progress.js"
 import { ErrorStore } from "../../src/store/ErrorStore.js"
 import { TaskRepository } from "../../src/store/TaskRepository.js"
-import { TaskqConfig } from "../../src/support/config.js"
-import { QueuePaths } from "../../src/support/paths.js"
+import { storeAt } from "../helpers/layers.js"
+import { type Fakes, runtimeMocks } from "../helpers/runtimeMocks.js"
 import { tempDir } from "../helpers/fixtures.js"
 
 const options: RunOptions = {
@@ -30,28 +29,12 @@ const options: RunOptions = {
   progress: silentProgress
 }
 
-/** A real store in a temp queue, fake runtime adapters, and one todo task T-1. */
-const world = (
-  fakes: {
-    git?: Partial<Git["Service"]>
-    docker?: Partial<Docker["Service"]>
-    opencode?: Partial<OpenCode["Service"]>
-  },
-  calls: Array<string>
-) => {
+/** A real store in a temp queue, narrow fakes of the runtime, and one todo task T-1. */
+const world = (fakes: Fakes, calls: Array<string>) => {
   const root = join(tempDir(), "queue")
-  const store = Layer.mergeAll(TaskRepository.layer, ErrorStore.layer).pipe(
-    Layer.provideMerge(QueuePaths.layer(root)),
-    Layer.provideMerge(TaskqConfig.layerTest())
-  )
-  const layer = Layer.mergeAll(
-    store,
-    Git.layerTest(fakes.git),
-    Docker.layerTest(calls, fakes.docker),
-    OpenCode.layerTest(fakes.opencode)
-  ).pipe(Layer.provideMerge(NodeServices.layer))
+  const layer = Layer.mergeAll(storeAt(root), runtimeMocks(fakes, calls)).pipe(Layer.provideMerge(NodeServices.layer))
   const seed = Effect.gen(function* () {
-    const now = new Date().toISOString()
+    const now = "2026-01-01T00:00:00.000Z"
     yield* (yield* TaskRepository).add({
       record: {
         id: "T-1",
@@ -87,7 +70,7 @@ const runAndInterrupt = (w: ReturnType<typeof world>, gate: Deferred.Deferred<vo
     return yield* (yield* TaskRepository).get("T-1")
   })
 
-describe("runTask with fake adapters", () => {
+describe("runTask with narrow fakes", () => {
   it.live("success: review with container, port, session and attempt dirs recorded", () => {
     const calls: Array<string> = []
     const w = world({}, calls)
@@ -102,12 +85,14 @@ describe("runTask with fake adapters", () => {
         session_id: "ses_test",
         opencode_config_dir: join(w.root, "opencode", "T-1", "attempt-1", "config")
       })
+      assert.notProperty(r, "runner")
       assert.match(r.container ?? "", /^task-T-1-/)
       const config = JSON.parse(
         readFileSync(join(w.root, "opencode", "T-1", "attempt-1", "config", "opencode.json"), "utf8")
       )
       assert.deepStrictEqual(config.permission, { "*": "allow", question: "deny" })
       assert.strictEqual(config.autoupdate, false)
+      assert.notInclude(calls.join(" "), "stop ", "a task in review keeps its container running")
     }).pipe(Effect.provide(w.layer))
   })
 
@@ -123,14 +108,23 @@ describe("runTask with fake adapters", () => {
     }).pipe(Effect.provide(w.layer))
   })
 
-  // each stage blocks until the test interrupts it; the finalizer must record the failure and stop containers
-  const blockers: ReadonlyArray<
-    readonly [string, string, (gate: Deferred.Deferred<void>) => Parameters<typeof world>[0], boolean]
-  > = [
+  it.live("a refusal in setup is a StageError of stage setup whose cause is kept as cause_tag", () => {
+    const w = world({ git: { branchExists: () => Effect.succeed(true) } }, [])
+    return Effect.gen(function* () {
+      yield* w.seed
+      const outcome = yield* runTask("T-1", options)
+      assert.strictEqual(outcome._tag, "Failed")
+      assert.deepInclude(report(w.root), { stage: "setup", exit_code: 1, cause_tag: "InvalidInput" })
+      assert.include(report(w.root).stderr, "branch taskq/T-1 already exists")
+    }).pipe(Effect.provide(w.layer))
+  })
+
+  // each stage blocks until the test interrupts it; the releases must record the failure and stop containers
+  const blockers: ReadonlyArray<readonly [string, string, (gate: Deferred.Deferred<void>) => Fakes, boolean]> = [
     ["setup (worktree)", "setup", (gate) => ({ git: { addWorktree: blockAt(gate) } }), false],
     ["execute (container start)", "execute", (gate) => ({ docker: { startContainer: blockAt(gate) } }), false],
     ["execute (server readiness)", "execute", (gate) => ({ opencode: { waitReady: blockAt(gate) } }), true],
-    ["execute (agent working)", "execute", (gate) => ({ opencode: { prompt: blockAt(gate) } }), true]
+    ["execute (agent working)", "execute", (gate) => ({ opencode: { send: blockAt(gate) } }), true]
   ]
   for (const [name, stage, fakes, hasContainer] of blockers) {
     it.live(
@@ -144,7 +138,12 @@ describe("runTask with fake adapters", () => {
             const r = yield* runAndInterrupt(w, gate)
             assert.strictEqual(r.status, "failed")
             assert.include(r.error ?? "", `interrupted during ${stage}`)
-            assert.deepInclude(report(w.root), { stage, exit_code: 130, stderr: "interrupted" })
+            assert.deepInclude(report(w.root), {
+              stage,
+              exit_code: 130,
+              stderr: "interrupted",
+              cause_tag: "Interrupted"
+            })
             const container = calls.find((c) => c.startsWith("start "))?.slice(6)
             assert.strictEqual(container !== undefined, hasContainer)
             if (container) assert.include(calls, `stop ${container}`)
@@ -160,8 +159,7 @@ describe("runTask with fake adapters", () => {
     const w = world(
       {
         opencode: {
-          prompt: () =>
-            Effect.fail(new StageError({ stage: "agent", exitCode: 500, stdout: "partial", stderr: "model exploded" }))
+          send: () => Effect.fail(new AgentFailed({ reason: "APIError: model exploded", statusCode: 500 }))
         },
         git: {
           snapshot: (_repo, wt) =>
@@ -169,10 +167,7 @@ describe("runTask with fake adapters", () => {
               calls.push(`snapshot ${wt}`)
               return "abc"
             }),
-          removeWorktree: (_repo, wt) =>
-            Effect.sync(() => {
-              calls.push(`remove-worktree ${wt}`)
-            })
+          removeWorktree: (_repo, wt) => Effect.sync(() => void calls.push(`remove-worktree ${wt}`))
         }
       },
       calls
@@ -187,12 +182,14 @@ describe("runTask with fake adapters", () => {
       assert.deepInclude(report(w.root), {
         stage: "agent",
         exit_code: 500,
-        stdout: "partial",
-        stderr: "model exploded"
+        stderr: "APIError: model exploded",
+        cause_tag: "AgentFailed"
       })
       const wt = join(w.root, "worktrees", "T-1")
       assert.includeMembers(calls, [`snapshot ${wt}`, `remove-worktree ${wt}`])
-      assert.isTrue(calls.some((c) => c.startsWith("remove task-T-1-")))
+      const removed = calls.findIndex((c) => c.startsWith("remove task-T-1-"))
+      assert.isAtLeast(removed, 0)
+      assert.isBelow(removed, calls.indexOf(`snapshot ${wt}`), "the container goes before the worktree")
       assert.isBelow(
         calls.indexOf(`snapshot ${wt}`),
         calls.indexOf(`remove-worktree ${wt}`),
@@ -201,14 +198,14 @@ describe("runTask with fake adapters", () => {
     }).pipe(Effect.provide(w.layer))
   })
 
-  it.live("when the finalizer's own steps fail, the task still ends failed and says what could not be done", () => {
+  it.live("when the releases' own steps fail, the task still ends failed and says what could not be done", () => {
     const calls: Array<string> = []
     const unreachable = new DockerUnavailable({ endpoint: "unix:///x.sock", reason: "gone" })
     return Effect.gen(function* () {
       const gate = yield* Deferred.make<void>()
       const w = world(
         {
-          opencode: { prompt: blockAt(gate) },
+          opencode: { send: blockAt(gate) },
           docker: { listTaskContainers: () => Effect.fail(unreachable) }
         },
         calls
@@ -219,6 +216,30 @@ describe("runTask with fake adapters", () => {
         assert.include(r.error ?? "", "listing containers failed: Docker engine not reachable at unix:///x.sock: gone")
         assert.isTrue(existsSync(join(w.root, "errors", "T-1.json")))
         assert.isTrue(Option.isSome(yield* (yield* ErrorStore).read("T-1")))
+      }).pipe(Effect.provide(w.layer))
+    })
+  })
+
+  // TestClock: a hung engine must not block Ctrl-C; each release step has a time limit
+  it.effect("a release step that hangs is cut off by its time limit and noted; the failure is recorded", () => {
+    const calls: Array<string> = []
+    return Effect.gen(function* () {
+      const gate = yield* Deferred.make<void>()
+      const w = world({ opencode: { send: blockAt(gate) }, docker: { stop: () => Effect.never } }, calls)
+      yield* Effect.gen(function* () {
+        yield* w.seed
+        const fiber = yield* Effect.forkChild(runTask("T-1", options))
+        yield* Deferred.await(gate)
+        const interrupting = yield* Effect.forkChild(Fiber.interrupt(fiber))
+        // advance the clock in small steps until the release gives up on the hung stop
+        for (let i = 0; i < 60 && interrupting.pollUnsafe() === undefined; i++) {
+          yield* TestClock.adjust("1 second")
+          yield* Effect.promise(() => new Promise((r) => setTimeout(r, 5)))
+        }
+        yield* Fiber.await(interrupting)
+        const r = yield* (yield* TaskRepository).get("T-1")
+        assert.strictEqual(r.status, "failed")
+        assert.match(r.error ?? "", /stopping task-T-1-\S+ failed: no answer within 20s/)
       }).pipe(Effect.provide(w.layer))
     })
   })

@@ -1,6 +1,6 @@
 // Watching a container through engine blips: the retry schedule on the TestClock, with a fake engine.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Option, Ref } from "effect"
+import { Effect, Exit, Fiber, Layer, Option, Ref } from "effect"
 import { TestClock } from "effect/testing"
 import { Docker, DockerUnavailable } from "../../src/adapters/Docker.js"
 import { watchContainer } from "../../src/pipeline/watch.js"
@@ -27,7 +27,9 @@ const blip = new DockerUnavailable({ endpoint: "unix:///var/run/docker.sock", re
 
 /** An engine whose inspect answers `answer(n)` on its n-th call (from 0). */
 const engine = (calls: Ref.Ref<number>, answer: (n: number) => "blip" | State | Option.Option<never>) =>
-  Docker.layerTest([], {
+  Layer.mock(Docker)({
+    endpoint: "test",
+    tail: () => Effect.succeed(""),
     inspect: () =>
       Ref.getAndUpdate(calls, (n) => n + 1).pipe(
         Effect.flatMap((n) => {

@@ -1,0 +1,81 @@
+// Narrow fakes of the runtime for unit tests of the pipeline (Layer.mock: a member a test did not
+// expect fails it). The happy path of one attempt is implemented; a test overrides what it needs.
+import { Effect, Layer, Option } from "effect"
+import { type ContainerState, Docker } from "../../src/adapters/Docker.js"
+import { Git } from "../../src/adapters/Git.js"
+import { OpenCode } from "../../src/adapters/OpenCode.js"
+import { HostFacts } from "../../src/support/hostFacts.js"
+
+export interface Fakes {
+  readonly git?: Partial<Git["Service"]>
+  readonly docker?: Partial<Docker["Service"]>
+  readonly opencode?: Partial<OpenCode["Service"]>
+}
+
+/** An engine that knows the containers the test started; every call is recorded in `calls`. */
+export const engine = (calls: Array<string>): Partial<Docker["Service"]> => {
+  const running = new Map<string, string>()
+  const state = (name: string): ContainerState => ({
+    id: name,
+    name,
+    running: true,
+    status: "running",
+    exitCode: 0,
+    oomKilled: false,
+    memoryBytes: 0,
+    pidsLimit: 0,
+    network: "taskq-isolated",
+    user: "1000:1000",
+    labels: {},
+    capDrop: [],
+    securityOpt: [],
+    init: true,
+    ports: []
+  })
+  const ofTask = (taskId: string) => [...running].filter(([, t]) => t === taskId).map(([n]) => n)
+  return {
+    startContainer: (spec) =>
+      Effect.sync(() => {
+        calls.push(`start ${spec.name}`)
+        running.set(spec.name, spec.labels["taskq.task"] ?? "")
+        return { id: spec.name, name: spec.name, hostPort: 40000 }
+      }),
+    inspect: (name) => Effect.succeed(running.has(name) ? Option.some(state(name)) : Option.none()),
+    listTaskContainers: (taskId) => Effect.succeed(ofTask(taskId).map(state)),
+    removeTaskContainers: (taskId) =>
+      Effect.sync(() => {
+        const names = ofTask(taskId)
+        for (const n of names) {
+          running.delete(n)
+          calls.push(`remove ${n}`)
+        }
+        return names
+      }),
+    stop: (name) => Effect.sync(() => void calls.push(`stop ${name}`)),
+    ensureIsolatedNetwork: () => Effect.void,
+    tail: () => Effect.succeed("")
+  }
+}
+
+/** Git, the engine, the agent's server and the host, faked for one attempt that succeeds. */
+export const runtimeMocks = (fakes: Fakes, calls: Array<string>) =>
+  Layer.mergeAll(
+    Layer.mock(Git)({
+      listWorktrees: () => Effect.succeed([]),
+      resolveCommit: () => Effect.succeed("0".repeat(40)),
+      branchExists: () => Effect.succeed(false),
+      addWorktree: () => Effect.void,
+      owner: () => Effect.succeed({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }),
+      prepareBox: (_repo, _wt, _branch, attemptDir) => Effect.succeed({ gitDir: `${attemptDir}/git`, mounts: [] }),
+      ...fakes.git
+    }),
+    Layer.mock(Docker)({ endpoint: "test", ...engine(calls), ...fakes.docker }),
+    Layer.mock(OpenCode)({
+      waitReady: () => Effect.succeed("test"),
+      createSession: () => Effect.succeed("ses_test"),
+      send: () => Effect.void,
+      messages: () => Effect.succeed([]),
+      ...fakes.opencode
+    }),
+    Layer.mock(HostFacts)({ runner: Effect.succeed({ hostname: "box", pid: 7, id: "box:7" }) })
+  )
