@@ -163,7 +163,7 @@ export class Git extends Context.Service<
       })
       /** git on the repository's own git dir, as its owner when taskq is root (new objects stay theirs). */
       const inGitDir =
-        (ref: RepoRef, gitDir: string, workTree?: string): GitRun =>
+        (ref: RepoRef, gitDir: string, workTree?: string, asSelf = false): GitRun =>
         (stage, args, options = {}) => {
           const gitArgs = [
             ...HARDENING,
@@ -171,12 +171,13 @@ export class Git extends Context.Service<
             ...(workTree !== undefined ? [`--work-tree=${workTree}`] : []),
             ...args
           ]
-          const [cmd, all] = ref.runAs
-            ? [
-                "setpriv",
-                [`--reuid=${ref.runAs.uid}`, `--regid=${ref.runAs.gid}`, "--clear-groups", "--", "git", ...gitArgs]
-              ]
-            : ["git", gitArgs]
+          const [cmd, all] =
+            ref.runAs && !asSelf
+              ? [
+                  "setpriv",
+                  [`--reuid=${ref.runAs.uid}`, `--regid=${ref.runAs.gid}`, "--clear-groups", "--", "git", ...gitArgs]
+                ]
+              : ["git", gitArgs]
           return exec(stage, cmd, all, { cwd: "/", ...options })
         }
       const inRepo = Effect.fnUntraced(function* (repo: string) {
@@ -316,7 +317,9 @@ export class Git extends Context.Service<
           return out(yield* run("cleanup", ["rev-parse", "HEAD"]))
         }),
         removeWorktree: Effect.fn("Git.removeWorktree")(function* (repo: string, path: string) {
-          const { ref, run } = yield* inRepo(repo)
+          // as taskq itself: only deletes, and the worktree's folder is in taskq's queue, not the owner's
+          const { ref } = yield* inRepo(repo)
+          const run = inGitDir(ref, ref.common, undefined, true)
           const registered = (yield* listWorktrees(repo)).some((w) => w.path === path)
           if (registered) {
             yield* adminDirOf(ref, path, "cleanup")

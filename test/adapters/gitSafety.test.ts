@@ -5,7 +5,7 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { execFileSync } from "node:child_process"
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Git, nestedRepos } from "../../src/adapters/Git.js"
 import { gitFileTarget, packedRef, safeDirectories } from "../../src/adapters/gitSafety.js"
@@ -134,6 +134,74 @@ layer(Git.layer.pipe(Layer.provideMerge(NodeServices.layer)), { excludeTestServi
           assert.include((yield* g.importBox(repo, wt, "t", box).pipe(Effect.flip)).message, "alternates was changed")
           assert.deepStrictEqual(readdirSync(marks), [])
           assert.strictEqual(readFileSync(join(box, "gitfile"), "utf8"), `gitdir: ${prepared.gitDir}\n`)
+        })
+    )
+  }
+)
+
+const isRoot = process.getuid?.() === 0
+const TEST_USER = "taskq-e2e"
+/** A normal user's uid:gid (created when missing: the tests run as root in CI). */
+const normalUser = () => {
+  try {
+    execFileSync("id", ["-u", TEST_USER], { stdio: "ignore" })
+  } catch {
+    execFileSync("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", TEST_USER])
+  }
+  const id = (flag: string) => Number(execFileSync("id", [flag, TEST_USER], { encoding: "utf8" }).trim())
+  return { uid: id("-u"), gid: id("-g") }
+}
+
+layer(Git.layer.pipe(Layer.provideMerge(NodeServices.layer)), { excludeTestServices: true })(
+  "host git as root on a normal user's repository",
+  (it) => {
+    it.effect.runIf(isRoot)(
+      "everything it writes in their repository and worktree is theirs; their git works there",
+      () =>
+        Effect.gen(function* () {
+          const g = yield* Git
+          const owner = normalUser()
+          const home = tempDir()
+          chmodSync(home, 0o755)
+          const repo = makeRepo(join(home, "repo"))
+          execFileSync("chown", ["-R", `${owner.uid}:${owner.gid}`, repo])
+          const queue = tempDir()
+          chmodSync(queue, 0o755)
+          const wt = join(queue, "worktrees", "t")
+          const box = join(queue, "attempt-1")
+          mkdirSync(box)
+          yield* g.addWorktree(repo, wt, "t", "main")
+          assert.strictEqual(statSync(wt).uid, owner.uid)
+          const prepared = yield* g.prepareBox(repo, wt, "t", box)
+          assert.strictEqual(statSync(prepared.gitDir).uid, owner.uid)
+          const asOwner = (...args: Array<string>) =>
+            execFileSync("setpriv", [`--reuid=${owner.uid}`, `--regid=${owner.gid}`, "--clear-groups", "--", ...args], {
+              encoding: "utf8",
+              cwd: "/",
+              env: {
+                ...process.env,
+                HOME: home,
+                GIT_AUTHOR_NAME: "a",
+                GIT_AUTHOR_EMAIL: "a@a",
+                GIT_COMMITTER_NAME: "a",
+                GIT_COMMITTER_EMAIL: "a@a"
+              }
+            })
+          // the agent (as the owner, in its git dir) commits; the owner edits in the worktree
+          asOwner("sh", "-c", `echo agent > ${wt}/a.txt`)
+          asOwner("git", `--git-dir=${prepared.gitDir}`, `--work-tree=${wt}`, "add", "a.txt")
+          asOwner("git", `--git-dir=${prepared.gitDir}`, `--work-tree=${wt}`, "commit", "-q", "-m", "agent")
+          assert.isString(yield* g.importBox(repo, wt, "t", box))
+          asOwner("git", "-C", wt, "status", "--porcelain")
+          asOwner("sh", "-c", `echo owner > ${wt}/o.txt`)
+          assert.isString(yield* g.snapshot(repo, wt, "save"))
+          yield* g.removeWorktree(repo, wt)
+          assert.isFalse(existsSync(wt))
+          assert.strictEqual(git(repo, "show", "t:o.txt"), "owner")
+          const foreign = execFileSync("find", [join(repo, ".git"), "!", "-uid", String(owner.uid)], {
+            encoding: "utf8"
+          })
+          assert.strictEqual(foreign.trim(), "", "nothing in their .git belongs to anyone else")
         })
     )
   }
