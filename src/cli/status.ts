@@ -54,14 +54,14 @@ export const status = Command.make(
   },
   Effect.fn("cli.status")(function* ({ id, json, runners }) {
     if (runners) return yield* showRunners(json)
-    const repo = yield* TaskRepository
+    const tasks = yield* TaskRepository
     if (Option.isSome(id)) {
-      const r = yield* repo.get(id.value)
+      const r = yield* tasks.get(id.value)
       yield* Console.log(json ? JSON.stringify(r, null, 2) : renderRecord(r))
       if (!json) for (const line of yield* attemptLines(r)) yield* Console.log(line)
       return
     }
-    const records = yield* repo.list
+    const records = yield* tasks.list
     if (json) yield* Console.log(JSON.stringify(records, null, 2))
     else if (records.length === 0) yield* Console.log("no tasks")
     else yield* Console.log(renderTable(records))

@@ -11,11 +11,11 @@ const moveCommand = <const N extends string>(name: N, move: Move, description: s
     name,
     { id: idFlag, queueDir: queueDirFlag },
     Effect.fn(`cli.${name}`)(function* ({ id }) {
-      const repo = yield* TaskRepository
+      const tasks = yield* TaskRepository
       const [before, after] = yield* withTaskLock(
         id,
         name
-      )(Effect.flatMap(repo.get(id), (b) => Effect.map(repo.transition(id, move), (a) => [b, a] as const)))
+      )(Effect.flatMap(tasks.get(id), (b) => Effect.map(tasks.transition(id, move), (a) => [b, a] as const)))
       const attempt = move === "retry" ? ` (attempt ${after.attempt})` : ""
       yield* Console.log(`${id}: ${before.status} -> ${after.status}${attempt}`)
     })

@@ -32,22 +32,22 @@ export interface CleanupResult {
 const cleanable: ReadonlyArray<TaskStatus> = ["done", "cancelled", "failed"]
 
 export const cleanupTasks = Effect.fn("cleanupTasks")(function* (options: CleanupOptions) {
-  const repo = yield* TaskRepository
-  let tasks: ReadonlyArray<TaskRecord>
+  const tasks = yield* TaskRepository
+  let chosen: ReadonlyArray<TaskRecord>
   if (Option.isSome(options.id)) {
-    const task = yield* repo.get(options.id.value)
+    const task = yield* tasks.get(options.id.value)
     if (!cleanable.includes(task.status)) {
       return yield* new InvalidInput({
         reason: `task ${task.id} is ${task.status}: cleanup takes done, cancelled or failed tasks`
       })
     }
-    tasks = [task]
+    chosen = [task]
   } else {
-    tasks = (yield* repo.list).filter((t) => options.statuses.includes(t.status))
+    chosen = (yield* tasks.list).filter((t) => options.statuses.includes(t.status))
   }
   // under the task's lock, on the record as it is then: a retry or run may have moved it meanwhile
   const accepts = Option.isSome(options.id) ? cleanable : options.statuses
-  return yield* Effect.forEach(tasks, (t) =>
+  return yield* Effect.forEach(chosen, (t) =>
     withFreshTask(
       t.id,
       "cleanup",
@@ -74,7 +74,7 @@ const cleanupTask = Effect.fnUntraced(function* (record: TaskRecord, keepWorktre
   const docker = yield* Docker
   const git = yield* Git
   const errors = yield* ErrorStore
-  const repo = yield* TaskRepository
+  const tasks = yield* TaskRepository
   const q = yield* QueuePaths
   const actions: Array<string> = []
   const io = (path: string) => (e: { readonly message: string }) => new QueueError({ path, reason: e.message })
@@ -108,7 +108,7 @@ const cleanupTask = Effect.fnUntraced(function* (record: TaskRecord, keepWorktre
   if (yield* errors.remove(task.id)) actions.push("removed the error report")
   const hasRuntime = Object.keys(clearRuntimePatch).some((k) => k in task)
   if (hasRuntime) {
-    yield* repo.updateRuntime(task.id, clearRuntimePatch)
+    yield* tasks.updateRuntime(task.id, clearRuntimePatch)
     actions.push("cleared runtime fields")
   }
   return { id: task.id, actions } satisfies CleanupResult

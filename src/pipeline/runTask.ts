@@ -404,89 +404,91 @@ const noted =
     )
 
 /** The task's containers on failure: removed with --cleanup-on-fail, stopped on interruption, else kept. */
-const releaseContainers = <E>(
+const releaseContainers = Effect.fnUntraced(function* <E>(
   task: TaskRecord,
   options: RunOptions,
   exit: Exit.Exit<unknown, E>,
   released: Ref.Ref<Released>
-) =>
-  Effect.gen(function* () {
-    if (Exit.isSuccess(exit)) return
-    const docker = yield* Docker
-    if (options.cleanupOnFail) {
-      const removed = yield* docker.removeTaskContainers(task.id).pipe(noted(released, "removing containers"))
-      if (Option.isSome(removed)) yield* Ref.update(released, (r) => ({ ...r, containerGone: true }))
-    } else if (Exit.hasInterrupts(exit)) {
-      const containers = yield* docker.listTaskContainers(task.id).pipe(noted(released, "listing containers"))
-      if (Option.isSome(containers))
-        yield* Effect.forEach(containers.value, (c) => docker.stop(c.id).pipe(noted(released, `stopping ${c.name}`)), {
-          discard: true
-        })
-    }
-  })
+) {
+  if (Exit.isSuccess(exit)) return
+  const docker = yield* Docker
+  if (options.cleanupOnFail) {
+    const removed = yield* docker.removeTaskContainers(task.id).pipe(noted(released, "removing containers"))
+    if (Option.isSome(removed)) yield* Ref.update(released, (r) => ({ ...r, containerGone: true }))
+  } else if (Exit.hasInterrupts(exit)) {
+    const containers = yield* docker.listTaskContainers(task.id).pipe(noted(released, "listing containers"))
+    if (Option.isSome(containers))
+      yield* Effect.forEach(containers.value, (c) => docker.stop(c.id).pipe(noted(released, `stopping ${c.name}`)), {
+        discard: true
+      })
+  }
+})
 
 /**
  * The worktree on failure: the agent's commits brought back to the task branch; with
  * --cleanup-on-fail its other changes committed too, then the worktree removed.
  */
-const releaseWorktree = <E>(
+const releaseWorktree = Effect.fnUntraced(function* <E>(
   task: TaskRecord,
   options: RunOptions,
   ended: Ended,
   exit: Exit.Exit<unknown, E>,
   released: Ref.Ref<Released>
-) =>
-  Effect.gen(function* () {
-    if (Exit.isSuccess(exit)) return
-    const git = yield* Git
-    const imported = yield* importAgentCommits(task).pipe(noted(released, "bringing back the agent's commits"))
-    if (!options.cleanupOnFail) return
-    const failure = yield* failureAt(ended, exit.cause)
-    const saved = yield* git
-      .snapshot(
-        task.repo,
-        task.worktree_path,
-        `taskq: work of ${task.id} attempt ${task.attempt} (failed: ${failure.stage})`
-      )
-      .pipe(noted(released, "saving the worktree's changes"))
-    // the worktree goes only when its changes are safe on the branch
-    if (Option.isSome(saved) && Option.isSome(imported))
-      yield* git.removeWorktree(task.repo, task.worktree_path).pipe(noted(released, "removing the worktree"))
-  })
+) {
+  if (Exit.isSuccess(exit)) return
+  const git = yield* Git
+  const imported = yield* importAgentCommits(task).pipe(noted(released, "bringing back the agent's commits"))
+  if (!options.cleanupOnFail) return
+  const failure = yield* failureAt(ended, exit.cause)
+  const saved = yield* git
+    .snapshot(
+      task.repo,
+      task.worktree_path,
+      `taskq: work of ${task.id} attempt ${task.attempt} (failed: ${failure.stage})`
+    )
+    .pipe(noted(released, "saving the worktree's changes"))
+  // the worktree goes only when its changes are safe on the branch
+  if (Option.isSome(saved) && Option.isSome(imported))
+    yield* git.removeWorktree(task.repo, task.worktree_path).pipe(noted(released, "removing the worktree"))
+})
 
 /** Writes the error report and moves the task to failed. Never fails: each step's own failure is noted instead. */
-const recordFailure = (task: TaskRecord, options: RunOptions, failure: Failure, released: Ref.Ref<Released>) =>
-  Effect.gen(function* () {
-    const tasks = yield* TaskRepository
-    const errors = yield* ErrorStore
-    const current = yield* tasks.get(task.id).pipe(noted(released, "reading the task"))
-    if (Option.isNone(current) || current.value.status !== "in_progress") return
-    const now = yield* nowIso
-    yield* errors
-      .write({
-        task_id: task.id,
-        attempt: task.attempt,
-        stage: failure.stage,
-        exit_code: failure.exitCode,
-        stdout: failure.stdout,
-        stderr: failure.stderr,
-        message: failure.message,
-        ...(failure.causeTag !== undefined ? { cause_tag: failure.causeTag } : {}),
-        created_at: now
-      })
-      .pipe(noted(released, "writing the error report"))
-    const { notes, containerGone } = yield* Ref.get(released)
-    yield* tasks
-      .transition(task.id, "fail", {
-        error: [summary(failure), ...notes].join("; "),
-        finished_at: now,
-        runner: null,
-        ...(containerGone ? { container: null, port: null } : {})
-      })
-      .pipe(noted(released, "recording the failure"))
-    yield* options.progress(
-      task.id,
-      failure.stage,
-      `failed: ${summary(failure)}${notes.length ? ` (${notes.join("; ")})` : ""}`
-    )
-  })
+const recordFailure = Effect.fnUntraced(function* (
+  task: TaskRecord,
+  options: RunOptions,
+  failure: Failure,
+  released: Ref.Ref<Released>
+) {
+  const tasks = yield* TaskRepository
+  const errors = yield* ErrorStore
+  const current = yield* tasks.get(task.id).pipe(noted(released, "reading the task"))
+  if (Option.isNone(current) || current.value.status !== "in_progress") return
+  const now = yield* nowIso
+  yield* errors
+    .write({
+      task_id: task.id,
+      attempt: task.attempt,
+      stage: failure.stage,
+      exit_code: failure.exitCode,
+      stdout: failure.stdout,
+      stderr: failure.stderr,
+      message: failure.message,
+      ...(failure.causeTag !== undefined ? { cause_tag: failure.causeTag } : {}),
+      created_at: now
+    })
+    .pipe(noted(released, "writing the error report"))
+  const { notes, containerGone } = yield* Ref.get(released)
+  yield* tasks
+    .transition(task.id, "fail", {
+      error: [summary(failure), ...notes].join("; "),
+      finished_at: now,
+      runner: null,
+      ...(containerGone ? { container: null, port: null } : {})
+    })
+    .pipe(noted(released, "recording the failure"))
+  yield* options.progress(
+    task.id,
+    failure.stage,
+    `failed: ${summary(failure)}${notes.length ? ` (${notes.join("; ")})` : ""}`
+  )
+})

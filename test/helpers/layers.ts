@@ -1,14 +1,13 @@
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Layer } from "effect"
-import { ErrorStore } from "../../src/store/ErrorStore.js"
-import { TaskRepository } from "../../src/store/TaskRepository.js"
+import { storeLayer } from "../../src/cli/queueUrl.js"
 import { TaskqConfig } from "../../src/support/config.js"
 import { QueuePaths } from "../../src/support/paths.js"
 import type { TaskRecord } from "../../src/core/task.js"
 
-/** The live store over a real queue folder. */
+/** The live store over a real queue folder: the CLI's own store layer (JSONL unless a queue URL is set). */
 export const storeAt = (root: string) =>
-  Layer.mergeAll(TaskRepository.layer, ErrorStore.layer).pipe(
+  storeLayer.pipe(
     Layer.provideMerge(QueuePaths.layer(root)),
     Layer.provideMerge(TaskqConfig.layer),
     Layer.provideMerge(NodeServices.layer)

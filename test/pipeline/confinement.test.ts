@@ -16,7 +16,6 @@ import {
 import { join } from "node:path"
 import { silentProgress } from "../../src/pipeline/progress.js"
 import { runTask, type RunOptions } from "../../src/pipeline/runTask.js"
-import { ErrorStore } from "../../src/store/ErrorStore.js"
 import { TaskRepository } from "../../src/store/TaskRepository.js"
 import { TaskqConfig } from "../../src/support/config.js"
 import { QueuePaths } from "../../src/support/paths.js"
@@ -24,6 +23,7 @@ import { cli } from "../helpers/cli.js"
 import { tempDir } from "../helpers/fixtures.js"
 import { sampleRecord } from "../helpers/layers.js"
 import { runtimeMocks } from "../helpers/runtimeMocks.js"
+import { storeLayer } from "../../src/cli/queueUrl.js"
 
 /** Every path below `dir` with its content (files) or link target: equal snapshots = untouched. */
 export const snapshot = (dir: string): Record<string, string> => {
@@ -155,9 +155,7 @@ describe("links inside the queue are never followed", () => {
   const runWorld = (prompts: Array<string>) => {
     const dir = tempDir()
     const root = join(dir, "queue")
-    const store = Layer.mergeAll(TaskRepository.layer, ErrorStore.layer).pipe(
-      Layer.provideMerge(QueuePaths.layer(root))
-    )
+    const store = storeLayer.pipe(Layer.provideMerge(QueuePaths.layer(root)))
     const layer = Layer.mergeAll(
       store,
       runtimeMocks(
