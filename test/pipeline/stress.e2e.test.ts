@@ -3,7 +3,7 @@
 // settles the queue (a run recovers what dead runners left, everything is cancelled and cleaned up)
 // and every record must be accounted for, with no container, worktree or agent state left behind.
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
-import { execFileSync } from "node:child_process"
+import { type ChildProcess, execFileSync } from "node:child_process"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { ensureWorkerImage, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
@@ -27,7 +27,7 @@ afterAll(async () => {
 
 /** A dead holder's lock is taken over after 2 s (the least allowed), so kills cost little waiting. */
 const ENV = { TASKQ_LOCK_STALE_MS: "2000", TASKQ_IDLE_TIMEOUT: "30" }
-const CHAOS_MS = 35_000
+const CHAOS_MS = 25_000
 const random = (n: number) => Math.floor(Math.random() * n)
 const pick = <A>(xs: ReadonlyArray<A>): A | undefined => xs[random(xs.length)]
 
@@ -37,9 +37,16 @@ interface Tally {
 }
 const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1)
 
+/** Every taskq process still running; when the chaos ends they all get SIGKILL, whatever they were doing. */
+const live = new Set<ChildProcess>()
+let stopping = false
+
 /** Runs `taskq args`; with probability `killChance` it is SIGKILLed after up to `killWithinMs`. */
 const chaotic = async (tally: Tally, args: ReadonlyArray<string>, killChance: number, killWithinMs: number) => {
+  if (stopping) return undefined
   const p = start(s.queue, args, ENV)
+  live.add(p.child)
+  void p.done.then(() => live.delete(p.child))
   let timer: NodeJS.Timeout | undefined
   if (Math.random() < killChance) timer = setTimeout(() => p.child.kill("SIGKILL"), random(killWithinMs))
   const r = await p.done
@@ -67,13 +74,18 @@ describe("stress", () => {
       const id = uid(`st${i}`)
       attempted.push(id)
       const r = await chaotic(tally, ["add", "--id", id, "--repo", s.repo, "--task", task(i)], killChance, 400)
-      if (r.code === 0) added.add(id)
+      if (r?.code === 0) added.add(id)
     }
     for (let i = 0; i < 3; i++) await add(i, 0)
 
-    const end = Date.now() + CHAOS_MS
+    const t0 = Date.now()
+    const at = (what: string) => console.log(`stress: ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+    const stopper = setTimeout(() => {
+      stopping = true
+      for (const child of live) child.kill("SIGKILL")
+    }, CHAOS_MS)
     const loop = async (f: () => Promise<unknown>, pauseMs: number) => {
-      while (Date.now() < end) {
+      while (!stopping) {
         await f()
         await sleep(random(pauseMs))
       }
@@ -93,18 +105,21 @@ describe("stress", () => {
       }, 700)
     ])
 
+    clearTimeout(stopper)
+    at("chaos over")
     // a person settles the queue: a run fails what dead runners left, then everything is cancelled and cleaned
     const settle = async (...args: ReadonlyArray<string>) =>
       runTaskq(args, { env: { TASKQ_QUEUE_DIR: s.queue, ...ENV } })
-    for (const r of records()) if (r.status === "todo") await settle("cancel", "--id", r.id)
+    const cancelAll = (which: (status: string) => boolean) =>
+      Promise.all(records().flatMap((r) => (which(r.status) ? [settle("cancel", "--id", r.id)] : [])))
+    await cancelAll((status) => status === "todo")
     const recovered = await settle("run")
     assert.include([0, 1], recovered.code, recovered.stderr)
-    for (const r of records()) {
-      assert.notStrictEqual(r.status, "in_progress", `${r.id} still in progress after recovery`)
-      if (r.status !== "done" && r.status !== "cancelled") await settle("cancel", "--id", r.id)
-    }
+    for (const r of records()) assert.notStrictEqual(r.status, "in_progress", `${r.id} in progress after recovery`)
+    await cancelAll((status) => status !== "done" && status !== "cancelled")
     const cleaned = await settle("cleanup")
     assert.strictEqual(cleaned.code, 0, cleaned.stderr)
+    at("settled")
 
     const final = records()
     const ids = final.map((r) => r.id)
@@ -126,5 +141,5 @@ describe("stress", () => {
     const left = (dir: string) => (existsSync(join(s.queue, dir)) ? readdirSync(join(s.queue, dir)) : [])
     assert.deepStrictEqual(left("worktrees"), [], "no worktree dir left")
     assert.deepStrictEqual(left("opencode"), [], "no agent state left")
-  }, 110_000)
+  }, 115_000)
 })
