@@ -48,9 +48,14 @@ git -c safe.directory='*' -C "$wt" --no-pager diff --stat
 git -c safe.directory='*' -C "$wt" --no-pager diff
 cat <<TXT
 
-Next steps (the container stays up for review):
+Next steps (the container is stopped while nobody looks; review starts it again):
   export TASKQ_QUEUE_DIR=$TASKQ_QUEUE_DIR
   node $root/dist/taskq.mjs review --id T-001    # open the agent's session
   node $root/dist/taskq.mjs done --id T-001      # accept it
   node $root/dist/taskq.mjs cleanup              # remove container, worktree, agent state
 TXT
+if [ -t 0 ] && [ "${DEMO_EXIT:-}" != 1 ]; then
+  echo
+  echo "The scripted model keeps running, so the reviewed session still has a model behind it. Ctrl-C stops it."
+  wait "$MODEL_PID" || true
+fi
