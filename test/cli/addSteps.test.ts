@@ -1,7 +1,10 @@
 // `taskq add` records steps from the task file's frontmatter or from --agent/--model/--variant.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { ConfigProvider, Effect, Layer, Option } from "effect"
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs"
+import { readTemplate } from "../../src/pipeline/agentConfig.js"
+import { resolveConfig } from "../../src/support/config.js"
 import { join } from "node:path"
 import { cli } from "../helpers/cli.js"
 import { makeRepo, tempDir } from "../helpers/fixtures.js"
@@ -86,6 +89,36 @@ describe("taskq add with steps", () => {
       )
       assert.strictEqual(tasksOf(queue).length, 1)
       assert.isFalse(existsSync(join(queue, "tasks", "t.md")))
+    })
+  )
+})
+
+describe("the repository's queue/ examples", () => {
+  it.live("example-task.md adds as a plan -> build task; taskq.json.example and opencode.json.example are valid", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const repo = makeRepo()
+      const queue = join(dir, "queue")
+      const r = yield* cli("add", "--task-file", "queue/tasks/example-task.md", "--repo", repo, "--queue-dir", queue)
+      assert.isTrue(r.ok, r.stderr)
+      const [t] = tasksOf(queue)
+      assert.deepInclude(t, { id: "example", repo, base: "main" })
+      assert.deepStrictEqual(
+        t.steps.map((s: { agent: string }) => s.agent),
+        ["plan", "build"]
+      )
+      // the example itself is never rewritten (the copy is queue/tasks/example.md)
+      assert.include(readFileSync("queue/tasks/example-task.md", "utf8"), "steps:")
+      copyFileSync("queue/taskq.json.example", join(queue, "taskq.json"))
+      const config = yield* resolveConfig({ flags: { queueDir: Option.some(queue) } }).pipe(
+        Effect.provide(Layer.merge(NodeServices.layer, ConfigProvider.layer(ConfigProvider.fromEnvRecord({}))))
+      )
+      assert.strictEqual(config.values.maxParallel, 2)
+      assert.strictEqual(config.values.steps?.length, 2)
+      const template = yield* readTemplate(join(process.cwd(), "queue/opencode.json.example")).pipe(
+        Effect.provide(NodeServices.layer)
+      )
+      assert.property(template, "model")
     })
   )
 })
