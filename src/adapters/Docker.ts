@@ -109,6 +109,11 @@ export class Docker extends Context.Service<
     /** Stops and removes every container labelled with this task id; returns their names. */
     readonly removeTaskContainers: (taskId: string) => Effect.Effect<ReadonlyArray<string>, DockerFailure>
     readonly stop: (idOrName: string) => Effect.Effect<void, DockerFailure>
+    /**
+     * Starts a stopped task container again (a running one is left alone) and returns the host port
+     * its `containerPort` is published on now (an ephemeral port may change across a restart).
+     */
+    readonly restart: (idOrName: string, containerPort: number) => Effect.Effect<number, ContainerDied | DockerFailure>
     /** The last `lines` lines of the container's output. */
     readonly tail: (idOrName: string, lines: number) => Effect.Effect<string, DockerFailure>
   }
@@ -352,6 +357,26 @@ const makeDocker = Effect.fnUntraced(function* (socketPath: string) {
       }).pipe(Effect.withSpan("Docker.removeTaskContainers")),
     stop: Effect.fn("Docker.stop")(function* (idOrName: string) {
       return yield* stop(idOrName)
+    }),
+    restart: Effect.fn("Docker.restart")(function* (idOrName: string, containerPort: number) {
+      yield* call("start container", () => client.getContainer(idOrName).start()).pipe(
+        // 304: already running
+        Effect.catchTag("DockerError", (e) => (e.statusCode === 304 ? Effect.void : Effect.fail(e)))
+      )
+      const state = yield* inspect(idOrName)
+      const port = Option.flatMap(state, (s) =>
+        Option.fromNullishOr(s.ports.find((p) => p.containerPort === `${containerPort}/tcp`)?.hostPort)
+      )
+      if (Option.isSome(state) && state.value.running && Option.isSome(port)) return port.value
+      return yield* new ContainerDied({
+        container: idOrName,
+        status: Option.match(state, { onNone: () => "gone", onSome: (s) => s.status }),
+        ...(Option.isSome(state) ? { exitCode: state.value.exitCode } : {}),
+        oomKilled: Option.exists(state, (s) => s.oomKilled),
+        how: Option.match(state, { onNone: () => "is gone", onSome: describeStop }),
+        logsTail: yield* tail(idOrName, 20).pipe(Effect.orElseSucceed(() => "")),
+        during: "start"
+      })
     })
   })
 })

@@ -20,7 +20,7 @@ import {
   ServerUnreachable,
   UnexpectedPayload
 } from "./openCodeErrors.js"
-import { type AskPolicy, initialState, sessionOf, step } from "./agentEvents.js"
+import { type AgentEvent, type AskPolicy, initialState, sessionOf, step } from "./agentEvents.js"
 import { decodeEvent } from "./openCodeEvents.js"
 
 export interface ServerRef {
@@ -35,6 +35,8 @@ export interface PromptOptions {
   /** Fail when the whole prompt takes longer than this. */
   readonly wallTimeout: Duration.Input
   readonly askPolicy: AskPolicy
+  /** Sees every event of the session while the prompt runs (`--follow`). */
+  readonly onEvent?: (e: AgentEvent) => Effect.Effect<void>
 }
 
 /** What one step sends: a prompt, or a configured command; either with an agent, a model, a variant. */
@@ -47,6 +49,18 @@ export interface AgentMessage {
   readonly command?: string
   readonly text: string
 }
+
+/** What a session's model turns used, as OpenCode reports them per assistant message. */
+export const Usage = Schema.Struct({
+  turns: Schema.Number,
+  input: Schema.Number,
+  output: Schema.Number,
+  reasoning: Schema.Number,
+  cache_read: Schema.Number,
+  cache_write: Schema.Number,
+  cost: Schema.Number
+})
+export type Usage = typeof Usage.Type
 
 /** The agents, commands and models a server knows (models: undefined when it would not list them). */
 export interface Catalog {
@@ -91,6 +105,24 @@ const NamedList = Schema.Array(Schema.Struct({ name: Schema.String }))
 const Providers = Schema.Struct({
   providers: Schema.Array(Schema.Struct({ id: Schema.String, models: Schema.Record(Schema.String, Schema.Unknown) }))
 })
+const n = Schema.optionalKey(Schema.Number)
+/** `GET /session/{id}/message`, as far as tokens and cost go. */
+const MessageInfos = Schema.Array(
+  Schema.Struct({
+    info: Schema.Struct({
+      role: Schema.String,
+      cost: n,
+      tokens: Schema.optionalKey(
+        Schema.Struct({
+          input: n,
+          output: n,
+          reasoning: n,
+          cache: Schema.optionalKey(Schema.Struct({ read: n, write: n }))
+        })
+      )
+    })
+  })
+)
 /** `provider/model` as the prompt API wants it (the model id may contain slashes). */
 const splitModel = (ref: string) => {
   const i = ref.indexOf("/")
@@ -125,6 +157,10 @@ export class OpenCode extends Context.Service<
       options: PromptOptions
     ) => Effect.Effect<void, PromptError>
     readonly catalog: (server: ServerRef) => Effect.Effect<Catalog, RequestError>
+    /** Tokens and cost of the session so far, summed over its model turns. */
+    readonly usage: (server: ServerRef, sessionId: string) => Effect.Effect<Usage, RequestError>
+    /** Whether the server has this session (`GET /session/{id}`: 404 is false). */
+    readonly hasSession: (server: ServerRef, sessionId: string) => Effect.Effect<boolean, RequestError>
     readonly messages: (
       server: ServerRef,
       sessionId: string
@@ -248,6 +284,7 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
     const follow = events(server).pipe(
       Stream.tap((e) => (e.type === "server.connected" ? Deferred.succeed(connected, undefined) : Effect.void)),
       Stream.filter((e) => sessionOf(e) === sessionId),
+      Stream.tap((e) => (options.onEvent ? options.onEvent(e) : Effect.void)),
       // the idle timeout: a gap this long between two events of our session
       Stream.timeoutOrElse({
         duration: options.idleTimeout,
@@ -397,6 +434,29 @@ const makeOpenCode = (client: HttpClient.HttpClient) => {
         Effect.orElseSucceed(() => undefined)
       )
       return { agents: yield* names("/agent"), commands: yield* names("/command"), models } satisfies Catalog
+    }),
+    usage: Effect.fn("OpenCode.usage")(function* (server: ServerRef, sessionId: string) {
+      const messages = yield* callJson(MessageInfos, server, "GET", `/session/${sessionId}/message`)
+      return messages
+        .filter((m) => m.info.role === "assistant")
+        .reduce<Usage>(
+          (u, { info }) => ({
+            turns: u.turns + 1,
+            input: u.input + (info.tokens?.input ?? 0),
+            output: u.output + (info.tokens?.output ?? 0),
+            reasoning: u.reasoning + (info.tokens?.reasoning ?? 0),
+            cache_read: u.cache_read + (info.tokens?.cache?.read ?? 0),
+            cache_write: u.cache_write + (info.tokens?.cache?.write ?? 0),
+            cost: u.cost + (info.cost ?? 0)
+          }),
+          { turns: 0, input: 0, output: 0, reasoning: 0, cache_read: 0, cache_write: 0, cost: 0 }
+        )
+    }),
+    hasSession: Effect.fn("OpenCode.hasSession")(function* (server: ServerRef, sessionId: string) {
+      return yield* call(server, "GET", `/session/${sessionId}`).pipe(
+        Effect.as(true),
+        Effect.catchTag("HttpFailed", (e) => (e.status === 404 ? Effect.succeed(false) : Effect.fail(e)))
+      )
     }),
     messages: Effect.fn("OpenCode.messages")(function* (server: ServerRef, sessionId: string) {
       return yield* callJson(Schema.Array(SessionMessage), server, "GET", `/session/${sessionId}/message`)

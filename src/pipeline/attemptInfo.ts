@@ -1,5 +1,7 @@
 /** What `status --id` adds about a task's current attempt: what it was given, and what it cost. */
-import { Effect } from "effect"
+import { Effect, FileSystem, Schema } from "effect"
+import { Usage } from "../adapters/OpenCode.js"
+import { describeTotal, USAGE_FILE } from "./steps.js"
 import type { TaskRecord } from "../core/task.js"
 import { describeBootstrap, readBootstrap } from "./agentConfig.js"
 
@@ -9,5 +11,10 @@ export const attemptLines = Effect.fnUntraced(function* (r: TaskRecord) {
   const lines: Array<string> = []
   const boot = yield* readBootstrap(r.opencode_attempt_dir)
   if (boot !== undefined) lines.push(`bootstrapped: ${describeBootstrap(boot)}`)
+  const fs = yield* FileSystem.FileSystem
+  const usage = yield* fs
+    .readFileString(`${r.opencode_attempt_dir}/${USAGE_FILE}`)
+    .pipe(Effect.flatMap(Schema.decodeUnknownEffect(Schema.fromJsonString(Usage))), Effect.option)
+  if (usage._tag === "Some") lines.push(`usage (attempt ${r.attempt}): ${describeTotal(usage.value)}`)
   return lines
 })

@@ -27,7 +27,9 @@ import { importAgentCommits } from "./agentCommits.js"
 import { type AttemptDirs, taskContainerSpec } from "./containerSpec.js"
 import { containerLimits, type NetworkMode, prepareIsolation } from "./isolation.js"
 import { localTask, publishBranch } from "./mirror.js"
-import { resolveSteps, runSteps } from "./steps.js"
+import { resolveSteps, runSteps, USAGE_FILE } from "./steps.js"
+import { park } from "./reviewTask.js"
+import { agentFollower } from "./follow.js"
 import { failureOf, type Failure, summary, toStageError } from "./errorReport.js"
 import { HostFacts } from "../support/hostFacts.js"
 import { sealAttemptDir, taskUser } from "./ownership.js"
@@ -40,6 +42,10 @@ export interface RunOptions {
   readonly cleanupOnFail: boolean
   readonly dirtyRun: boolean
   readonly follow: boolean
+  /** With `follow`: the container's raw log instead of the agent's work. */
+  readonly followRaw?: boolean
+  /** Leave the container up in review (default: stopped; `taskq review` starts it again). */
+  readonly keepRunning?: boolean
   readonly readyTimeout: Duration.Input
   readonly idleTimeout: Duration.Input
   readonly wallTimeout: Duration.Input
@@ -272,9 +278,9 @@ const execute = Effect.fn("runTask.execute")(function* (
   )
   yield* Effect.scoped(
     Effect.gen(function* () {
-      if (options.follow) yield* Effect.forkScoped(followLogs(task.id, container.name))
+      if (options.follow && options.followRaw) yield* Effect.forkScoped(followLogs(task.id, container.name))
       const agent = yield* startSession(task, container, workspace, options)
-      yield* runPrompt(task, agent, prompt, options)
+      yield* runPrompt(task, agent, prompt, options, workspace.dirs.attemptDir)
     })
   )
 })
@@ -349,7 +355,13 @@ const startSession = Effect.fnUntraced(function* (
  * Runs the task's steps (its own, the queue's default, else one prompt with the task body) and
  * waits for the agent; a server that vanished mid-step is the container's failure.
  */
-const runPrompt = Effect.fnUntraced(function* (task: TaskRecord, agent: Agent, prompt: string, options: RunOptions) {
+const runPrompt = Effect.fnUntraced(function* (
+  task: TaskRecord,
+  agent: Agent,
+  prompt: string,
+  options: RunOptions,
+  attemptDir: string
+) {
   const steps = resolveSteps(task, options.defaultSteps)
   yield* say(options, task, "execute", `session ${agent.sessionId}: ${steps.length} step${steps.length > 1 ? "s" : ""}`)
   yield* Effect.raceFirst(
@@ -359,7 +371,11 @@ const runPrompt = Effect.fnUntraced(function* (task: TaskRecord, agent: Agent, p
       steps,
       prompt,
       { idleTimeout: options.idleTimeout, wallTimeout: options.wallTimeout, askPolicy: options.askPolicy },
-      (message) => say(options, task, "execute", message)
+      {
+        say: (message) => say(options, task, "execute", message),
+        follower: options.follow && !options.followRaw ? agentFollower(task.id, task.worktree_path) : undefined,
+        usageFile: `${attemptDir}/${USAGE_FILE}`
+      }
     ),
     watchContainer(agent.container.name)
   ).pipe(
@@ -380,6 +396,7 @@ const success = Effect.fn("runTask.success")(function* (task: TaskRecord, option
   if (pushed) yield* say(options, task, "success", `pushed ${task.branch} to ${pushed}`)
   const done = yield* tasks.transition(task.id, "ok", { finished_at: yield* nowIso, runner: null })
   yield* say(options, task, "success", `agent finished; ${task.id} is ready for review (taskq review --id ${task.id})`)
+  if (!options.keepRunning && done.container) yield* park(done.container, (m) => say(options, task, "success", m))
   return done
 })
 

@@ -3,13 +3,14 @@
  * `queue/taskq.json`, else one step with the task body), checked against what the server knows,
  * then sent one after the other, each waited for with the same idle/wall/ask rules.
  */
-import { Effect } from "effect"
+import { Effect, FileSystem } from "effect"
 import { StageError } from "../core/errors.js"
 import { toStageError } from "./errorReport.js"
 import { defaultSteps, type Step, stepLabel } from "../core/steps.js"
 import type { TaskRecord } from "../core/task.js"
-import type { Catalog, PromptOptions, ServerRef } from "../adapters/OpenCode.js"
+import type { Catalog, PromptOptions, ServerRef, Usage } from "../adapters/OpenCode.js"
 import { OpenCode } from "../adapters/OpenCode.js"
+import type { Follower } from "./follow.js"
 
 /** The steps a task runs: its own, else the queue's default, else one step with the task body. */
 export const resolveSteps = (task: TaskRecord, queueDefault: ReadonlyArray<Step> | undefined): ReadonlyArray<Step> =>
@@ -47,8 +48,53 @@ export const runSteps = Effect.fn("runSteps")(function* (
   steps: ReadonlyArray<Step>,
   body: string,
   options: PromptOptions,
-  say: (message: string) => Effect.Effect<void>
+  extras: {
+    readonly say: (message: string) => Effect.Effect<void>
+    readonly follower?: Follower | undefined
+    /** Where the session's tokens and cost go when the steps end, however they end (`status --id`). */
+    readonly usageFile?: string | undefined
+  }
 ) {
+  return yield* runEach(server, sessionId, steps, body, options, extras).pipe(
+    Effect.ensuring(recordUsage(server, sessionId, extras.usageFile, extras.follower))
+  )
+})
+
+/** The attempt's usage file, next to its config and data dirs. */
+export const USAGE_FILE = "usage.json"
+
+/** Writes the session's tokens and cost to `file` (and shows them to a follower); best effort. */
+const recordUsage = (server: ServerRef, sessionId: string, file: string | undefined, follower: Follower | undefined) =>
+  Effect.gen(function* () {
+    if (file === undefined && follower === undefined) return
+    const usage = yield* (yield* OpenCode).usage(server, sessionId)
+    if (file !== undefined) yield* (yield* FileSystem.FileSystem).writeFileString(file, JSON.stringify(usage) + "\n")
+    if (follower) yield* follower.note(`session total: ${describeTotal(usage)}`)
+  }).pipe(
+    Effect.timeout("5 seconds"),
+    Effect.catchCause(() => Effect.void)
+  )
+
+/** `3 model turns, tokens in 30, out 15 (cache read 0, write 0), cost $0.0000`. */
+export const describeTotal = (u: Usage): string =>
+  `${u.turns} model turn${u.turns === 1 ? "" : "s"}, tokens in ${u.input}, out ${u.output}` +
+  (u.reasoning > 0 ? `, reasoning ${u.reasoning}` : "") +
+  ` (cache read ${u.cache_read}, write ${u.cache_write}), cost $${u.cost.toFixed(4)}`
+
+const runEach = Effect.fnUntraced(function* (
+  server: ServerRef,
+  sessionId: string,
+  steps: ReadonlyArray<Step>,
+  body: string,
+  options: PromptOptions,
+  extras: {
+    readonly say: (message: string) => Effect.Effect<void>
+    readonly follower?: Follower | undefined
+    /** Where the session's tokens and cost go when the steps end, however they end (`status --id`). */
+    readonly usageFile?: string | undefined
+  }
+) {
+  const { say, follower } = extras
   const opencode = yield* OpenCode
   const needsCatalog = steps.some((s) => s.agent !== undefined || s.command !== undefined || s.model !== undefined)
   if (needsCatalog) {
@@ -61,7 +107,9 @@ export const runSteps = Effect.fn("runSteps")(function* (
     // a plain one-step task is just "the prompt": no step numbers in its messages
     const plain = steps.length === 1 && step.agent === undefined && step.command === undefined
     const named = (text: string) => (plain ? text : `${label}: ${text}`)
-    yield* say(named(`sent${step.model ? ` to ${step.model}` : ""}, waiting for the agent`))
+    const started = named(`sent${step.model ? ` to ${step.model}` : ""}, waiting for the agent`)
+    yield* say(started)
+    if (follower) yield* follower.note(started)
     yield* opencode
       .send(
         server,
@@ -73,7 +121,7 @@ export const runSteps = Effect.fn("runSteps")(function* (
           ...(step.variant !== undefined ? { variant: step.variant } : {}),
           ...(step.command !== undefined ? { command: step.command } : {})
         },
-        options
+        follower ? { ...options, onEvent: follower.onEvent } : options
       )
       .pipe(
         // a lost server stays itself (the pipeline asks the container why); the rest names its step
@@ -90,5 +138,6 @@ export const runSteps = Effect.fn("runSteps")(function* (
         })
       )
     if (steps.length > 1) yield* say(`${label}: done`)
+    if (follower) yield* follower.note(named("done"))
   }
 })

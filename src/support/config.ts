@@ -54,6 +54,11 @@ export const kinds = {
     flag: Flag.String,
     redact: (url) => url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/, "$1:***@")
   } satisfies Kind<string>,
+  follow: {
+    schema: Schema.Literals(["off", "agent", "raw"]),
+    expected: "off, agent or raw",
+    flag: (name) => Flag.Literals(name, ["agent", "raw", "off"]).pipe(Flag.withOptionalValue("agent"))
+  } satisfies Kind<"off" | "agent" | "raw">,
   steps: {
     schema: StepList,
     expected: "a non-empty list of steps {agent, model provider/model, variant, command, prompt}",
@@ -108,7 +113,13 @@ export const settings = {
   onAsk: runSetting("on-ask", kinds.oneOf(["deny", "fail", "allow"]), "deny", "Answer to a permission request"),
   cleanupOnFail: runSetting("cleanup-on-fail", kinds.bool, false, "Remove a failed task's containers and worktree"),
   dirtyRun: runSetting("dirty-run", kinds.bool, false, "Reuse a task's existing worktree; remove stale containers"),
-  follow: runSetting("follow", kinds.bool, false, "Stream the container's and agent's output"),
+  keepRunning: runSetting("keep-running", kinds.bool, false, "Keep a task's container up while it is in review"),
+  follow: runSetting(
+    "follow",
+    kinds.follow,
+    "off",
+    "Show each task's agent at work (--follow), or its container's log (--follow=raw)"
+  ),
   hostConfig: runSetting("host-config", kinds.bool, true, "Copy your OpenCode config dir into each attempt"),
   hostAuth: runSetting("host-auth", kinds.bool, true, "Copy your OpenCode login (auth.json) into each attempt"),
   memoryMb: runSetting("memory-mb", kinds.int(0), 4096, "Memory limit of each task container, MiB; 0: none"),

@@ -14,8 +14,7 @@ const target: ReviewTarget = {
   container: "task-T-1-x",
   port: 40123,
   sessionId: "ses_1",
-  configDir: "/q/opencode/T-1/attempt-1/config",
-  dataDir: "/q/opencode/T-1/attempt-1/data",
+  status: "review",
   worktree: "/q/worktrees/T-1"
 }
 

@@ -59,7 +59,7 @@ describe("exclusive actions on one task", () => {
       assert.strictEqual(git(wt, "rev-parse", "--abbrev-ref", "HEAD"), `taskq/${id}`, where)
       assert.isTrue(existsSync(r.opencode_config_dir as string), where)
       assert.isTrue(existsSync(join(r.opencode_data_dir as string)), where)
-      assert.isTrue(isRunning(r.container as string), where)
+      assert.isFalse(isRunning(r.container as string), where) // stopped until someone reviews it
       assert.include(containersOf(id), r.container as string, where)
     }
     console.log(`race outcomes: ${outcomes.join(", ")}`)

@@ -79,23 +79,26 @@ describe("review with a server password", () => {
     container: "task-T-1-x",
     port: 40000,
     sessionId: "ses_1",
-    configDir: "/a/config",
-    dataDir: "/a/data",
+    status: "review",
     worktree: "/w",
     password: { value: "s3cret", file: "/a/server-password" }
   }
   it("OpenChamber gets it in its environment", () => {
-    const plan = planReview(target, Option.some("/bin/openchamber"), true)
+    const plan = planReview(target, Option.some("/bin/openchamber"), {
+      interactive: true,
+      printOnly: false,
+      uiPort: 3001
+    })
     assert.strictEqual(plan._tag === "OpenChamber" && plan.env.OPENCODE_SERVER_PASSWORD, "s3cret")
   })
   it("the terminal UI gets it through docker's environment, never on a command line", () => {
-    const plan = planReview(target, Option.none(), true)
+    const plan = planReview(target, Option.none(), { interactive: true, printOnly: false, uiPort: 3001 })
     assert.strictEqual(plan._tag, "Attach")
     if (plan._tag !== "Attach") return
     assert.deepStrictEqual(plan.env, { OPENCODE_SERVER_PASSWORD: "s3cret" })
     assert.notInclude(plan.args.join(" "), "s3cret")
     assert.includeMembers([...plan.args], ["-e", "OPENCODE_SERVER_PASSWORD"])
-    const printed = planReview(target, Option.none(), false)
+    const printed = planReview(target, Option.none(), { interactive: false, printOnly: false, uiPort: 3001 })
     assert.strictEqual(printed._tag, "PrintOnly")
     if (printed._tag !== "PrintOnly") return
     assert.notInclude(printed.attachCommand, "s3cret")

@@ -93,7 +93,8 @@ describe("taskq run --poll", () => {
     assert.isTrue(existsSync(r.worktree_path as string), "and its worktree kept")
     // the finished task is untouched, and nothing is left in progress
     assert.strictEqual(sc.record(quick).status, "review")
-    assert.isTrue(isRunning(sc.record(quick).container as string))
+    // (its container stopped when it reached review: nobody is looking yet)
+    assert.isFalse(isRunning(sc.record(quick).container as string))
     const statuses = readFileSync(join(sc.queue, "tasks.jsonl"), "utf8")
       .split("\n")
       .filter(Boolean)

@@ -57,17 +57,37 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     assert.isAbove(r.port as number, 0)
     const container = r.container as string
     assert.match(container, new RegExp(`^task-${id}-\\d{8}T\\d{6}Z$`))
-    assert.isTrue(isRunning(container))
+    // nobody is looking yet: the container is stopped, its state kept in the attempt dirs and the worktree
+    assert.isFalse(isRunning(container))
     const wt = r.worktree_path as string
     assert.strictEqual(readFileSync(join(wt, "hello.txt"), "utf8"), "hello\n")
     assert.strictEqual(git(wt, "rev-parse", "--abbrev-ref", "HEAD"), `taskq/${id}`)
     assert.strictEqual(r.base_sha, git(s.repo, "rev-parse", "main"))
-    // the session is readable from the server the container keeps up, with the attempt's password
+    assert.include(
+      (await s.taskq("status", "--id", id)).stdout,
+      "usage (attempt 1): 2 model turns, tokens in 20, out 10"
+    )
     const password = readFileSync(join(r.opencode_attempt_dir as string, "server-password"), "utf8").trim()
+    // review, without a terminal: starts the container again, checks the session, says how to open it
+    const started = Date.now()
+    const review = await s.taskq("review", "--id", id)
+    assert.strictEqual(review.code, 0, review.stderr)
+    assert.isBelow(Date.now() - started, 15_000, "review of a stopped task took too long")
+    assert.isTrue(isRunning(container))
+    const port = s.record(id).port as number
+    assert.include(review.stdout, `started ${container} again for review`)
+    assert.include(review.stdout, `${id}: session ${r.session_id}`)
+    assert.include(review.stdout, `127.0.0.1:${port}/`)
+    assert.include(review.stdout, `docker exec -it -e OPENCODE_SERVER_PASSWORD ${container} opencode attach`)
+    assert.notInclude(review.stdout + review.stderr, password)
+    assert.include(
+      review.stdout,
+      `${container} opencode attach http://127.0.0.1:4096 --dir ${wt} --session ${r.session_id}`
+    )
+    // the session is readable from the server the container brought back
+    const auth = { authorization: `Basic ${Buffer.from(`opencode:${password}`).toString("base64")}` }
     const messages = (await (
-      await fetch(`http://127.0.0.1:${r.port}/session/${r.session_id}/message`, {
-        headers: { authorization: `Basic ${Buffer.from(`opencode:${password}`).toString("base64")}` }
-      })
+      await fetch(`http://127.0.0.1:${port}/session/${r.session_id}/message`, { headers: auth })
     ).json()) as Array<{ parts: Array<{ type: string; text?: string }> }>
     assert.include(
       messages
@@ -76,13 +96,6 @@ describe("taskq run, review, cleanup (real runtime)", () => {
         .join(" "),
       "Created hello.txt."
     )
-    // review, without a terminal: says how to open the session
-    const review = await s.taskq("review", "--id", id)
-    assert.strictEqual(review.code, 0, review.stderr)
-    assert.include(review.stdout, `http://127.0.0.1:${r.port}/`)
-    assert.include(review.stdout, `docker exec -it -e OPENCODE_SERVER_PASSWORD ${container} opencode attach`)
-    assert.notInclude(review.stdout + review.stderr, password)
-
     // at a terminal: the container's own OpenCode attaches its TUI to the session (tmux plays the person)
     const pane = `taskq-review-${id}`
     execFileSync("tmux", [
@@ -107,22 +120,47 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     } finally {
       execFileSync("tmux", ["kill-session", "-t", pane])
     }
-    // with OpenChamber installed, it is launched against the task's server with the attempt's dirs
+    // with OpenChamber installed: launched with exactly its interface, in the worktree, printing the session's URL
     const chamberDir = tempDir()
     const chamber = join(chamberDir, "openchamber")
-    writeFileSync(chamber, `#!/bin/sh\nenv | grep -E '^(OPENCODE_|TASKQ_)' | sort > ${chamberDir}/env.txt\n`, {
-      mode: 0o755
-    })
+    writeFileSync(
+      chamber,
+      [
+        "#!/bin/sh",
+        `env | grep -E '^OPENCODE_' | sort > ${chamberDir}/env.txt`,
+        `pwd > ${chamberDir}/cwd.txt`,
+        `echo "$@" > ${chamberDir}/args.txt`,
+        // what OpenChamber does first: open the server with the password it was given
+        `curl -s -o /dev/null -w '%{http_code}' -u "opencode:$OPENCODE_SERVER_PASSWORD" "$OPENCODE_HOST/session/${r.session_id}" > ${chamberDir}/with.txt`,
+        `curl -s -o /dev/null -w '%{http_code}' "$OPENCODE_HOST/session/${r.session_id}" > ${chamberDir}/without.txt`,
+        ""
+      ].join("\n"),
+      { mode: 0o755 }
+    )
     const launched = await runTaskq(["review", "--id", id], {
-      env: { TASKQ_QUEUE_DIR: s.queue, TASKQ_OPENCHAMBER: chamber }
+      env: { TASKQ_QUEUE_DIR: s.queue, TASKQ_OPENCHAMBER: chamber, OPENCODE_CONFIG_DIR: "/elsewhere" }
     })
     assert.strictEqual(launched.code, 0, launched.stderr)
     const env = readFileSync(join(chamberDir, "env.txt"), "utf8")
-    assert.include(env, `OPENCODE_HOST=http://127.0.0.1:${r.port}\n`)
-    assert.include(env, `OPENCODE_CONFIG_DIR=${r.opencode_config_dir}\n`)
-    assert.include(env, `OPENCODE_DATA_DIR=${r.opencode_data_dir}\n`)
-    assert.include(env, `OPENCODE_SERVER_PASSWORD=${password}\n`)
-    assert.include(env, `TASKQ_SESSION_ID=${r.session_id}\n`)
+    const expected = [
+      `OPENCODE_HOST=http://127.0.0.1:${port}`,
+      `OPENCODE_SERVER_PASSWORD=${password}`,
+      "OPENCODE_SKIP_START=true"
+    ]
+    assert.strictEqual(env, expected.join("\n") + "\n")
+    assert.strictEqual(readFileSync(join(chamberDir, "cwd.txt"), "utf8").trim(), wt)
+    const uiPort = /--port (\d+)/.exec(readFileSync(join(chamberDir, "args.txt"), "utf8"))?.[1]
+    assert.include(launched.stdout, `OpenChamber at http://127.0.0.1:${uiPort}/?session=${r.session_id}`)
+    assert.strictEqual(readFileSync(join(chamberDir, "with.txt"), "utf8"), "200")
+    assert.strictEqual(readFileSync(join(chamberDir, "without.txt"), "utf8"), "401")
+    // --print-url launches nothing and says how to open it
+    const printed = await runTaskq(["review", "--id", id, "--print-url"], {
+      env: { TASKQ_QUEUE_DIR: s.queue, TASKQ_OPENCHAMBER: chamber }
+    })
+    assert.strictEqual(printed.code, 0, printed.stderr)
+    assert.include(printed.stdout, "openchamber: (cd ")
+    assert.include(printed.stdout, `?session=${r.session_id}`)
+    assert.notInclude(printed.stdout, password)
 
     assert.strictEqual((await s.taskq("done", "--id", id)).code, 0)
     const cleanup = await s.taskq("cleanup")
@@ -166,6 +204,11 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     // preserved for inspection and recorded
     assert.isTrue(isRunning(r.container as string))
     assert.isTrue(existsSync(r.worktree_path as string))
+    // a failed task can be opened for inspection, saying it failed
+    const inspect = await s.taskq("review", "--id", id, "--print-url")
+    assert.strictEqual(inspect.code, 0, inspect.stderr)
+    assert.include(inspect.stdout, `${id} is failed (inspection only): `)
+    assert.include(inspect.stdout, `session ${r.session_id}`)
 
     // the person fixes the prompt and retries: attempt 2, fresh attempt dir, attempt 1 untouched
     const attempt1 = r.opencode_attempt_dir as string
@@ -321,9 +364,9 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     assert.strictEqual(refused.code, 1)
     assert.include(refused.stdout, "already exists (run with --dirty-run to reuse it)")
     assert.strictEqual((await s.taskq("retry", "--id", id)).code, 0)
-    const run = await s.taskq("run", "--id", id, "--dirty-run", "--follow")
+    const run = await s.taskq("run", "--id", id, "--dirty-run", "--follow=raw")
     assert.strictEqual(run.code, 0, run.stderr + run.stdout)
-    // --follow: the container's output (OpenCode's own log) on stderr, each line prefixed by the task id
+    // --follow=raw: the container's output (OpenCode's own log) on stderr, each line prefixed by the task id
     const followed = run.stderr.split("\n").filter((l) => l.startsWith(`[${id}] `))
     assert.isAbove(followed.length, 3, run.stderr)
     assert.isTrue(

@@ -92,7 +92,9 @@ describe("runTask with narrow fakes", () => {
       )
       assert.deepStrictEqual(config.permission, { "*": "allow", question: "deny" })
       assert.strictEqual(config.autoupdate, false)
-      assert.notInclude(calls.join(" "), "stop ", "a task in review keeps its container running")
+      // nobody reviews it yet: its container is stopped (review starts it again), never removed
+      assert.include(calls, "stop task-T-1-20260101T000000Z")
+      assert.notInclude(calls.join(" "), "remove ", "a task in review keeps its container")
     }).pipe(Effect.provide(w.layer))
   })
 

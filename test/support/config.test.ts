@@ -68,7 +68,7 @@ describe("TaskqConfig", () => {
     [{ TASKQ_LOCK_STALE_MS: "500" }, undefined, 'TASKQ_LOCK_STALE_MS="500": expected an integer >= 2000'],
     [{ TASKQ_MAX_PARALLEL: "0" }, undefined, "TASKQ_MAX_PARALLEL"],
     [{ TASKQ_CPUS: "-1" }, undefined, "expected a number > 0"],
-    [{ TASKQ_FOLLOW: "yes" }, undefined, "expected true or false"],
+    [{ TASKQ_FOLLOW: "yes" }, undefined, "expected off, agent or raw"],
     [{ TASKQ_ON_ASK: "maybe" }, undefined, "expected one of deny, fail, allow"],
     [{ DOCKER_HOST: "tcp://10.0.0.1:2375" }, undefined, "expected a unix socket URL"],
     [{}, { "max-parallel": "3" }, 'taskq.json: "max-parallel": "3" is not an integer >= 1'],
