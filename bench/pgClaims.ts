@@ -8,6 +8,7 @@ import { pgQueueLayer } from "../src/store/pg/layer.js"
 import { SharedQueue } from "../src/store/pg/SharedQueue.js"
 import { TaskRepository } from "../src/store/TaskRepository.js"
 import { QueuePaths } from "../src/support/paths.js"
+import { TaskId } from "../src/core/task.js"
 
 const [mode, url = "", arg = ""] = process.argv.slice(2)
 const layer = pgQueueLayer(url, 60).pipe(
@@ -23,7 +24,7 @@ const seed = Effect.gen(function* () {
     (id) =>
       repo.add({
         record: {
-          id,
+          id: TaskId.make(id),
           repo: "/src/app",
           base: "main",
           branch: `taskq/${id}`,

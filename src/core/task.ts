@@ -15,7 +15,8 @@ export const TaskId = Schema.String.check(
   Schema.makeFilter((s: string) =>
     Result.match(validateTaskId(s), { onFailure: (e) => e.message, onSuccess: () => true })
   )
-)
+).pipe(Schema.brand("TaskId"))
+export type TaskId = typeof TaskId.Type
 /** Paths in a record are absolute: a relative one would depend on where taskq happens to run. */
 const AbsolutePath = Schema.String.check(
   Schema.makeFilter((s: string) => s.startsWith("/") || `expected an absolute path, got ${JSON.stringify(s)}`)

@@ -3,7 +3,7 @@ import { Effect, FileSystem, Option, Path, Result } from "effect"
 import { InvalidInput } from "../core/errors.js"
 import { normalizeId, validateTaskId } from "../core/ids.js"
 import { defaultBranch } from "../core/naming.js"
-import type { TaskRecord } from "../core/task.js"
+import { type TaskRecord, TaskId } from "../core/task.js"
 import { nowIso } from "../core/time.js"
 import { stepsForAdd } from "../core/steps.js"
 import { Git } from "../adapters/Git.js"
@@ -98,7 +98,7 @@ export const addTask = Effect.fn("addTask")(function* (input: AddInput) {
   const worktreePath = fromFlagOrFile(input.worktreePath, "worktree_path", true) ?? q.defaultWorktree(id)
   const now = yield* nowIso
   const record: TaskRecord = {
-    id,
+    id: TaskId.make(id),
     repo,
     base,
     branch,

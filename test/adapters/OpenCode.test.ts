@@ -8,7 +8,7 @@ import { Docker } from "../../src/adapters/Docker.js"
 import { Git } from "../../src/adapters/Git.js"
 import { OpenCode, type ServerRef } from "../../src/adapters/OpenCode.js"
 import { DEFAULT_IMAGE } from "../../src/core/constants.js"
-import type { TaskRecord } from "../../src/core/task.js"
+import { type TaskRecord, TaskId } from "../../src/core/task.js"
 import { mergeAgentConfig } from "../../src/pipeline/agentConfig.js"
 import { taskContainerSpec } from "../../src/pipeline/containerSpec.js"
 import { sealAttemptDir, taskUser } from "../../src/pipeline/ownership.js"
@@ -46,7 +46,7 @@ const agentContainer = (model: ScriptedModel, options: { readonly password?: str
     yield* sealAttemptDir(user, dirs.attemptDir, [dirs.configDir, dirs.dataDir])
     const now = new Date().toISOString()
     const task: TaskRecord = {
-      id,
+      id: TaskId.make(id),
       repo,
       base: "main",
       branch: `taskq/${id}`,

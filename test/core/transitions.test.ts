@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
 import type { TaskRecord, TaskStatus } from "../../src/core/task.js"
-import { taskStatuses } from "../../src/core/task.js"
+import { TaskId, taskStatuses } from "../../src/core/task.js"
 import { applyMove, type Move, moves, nextStatus } from "../../src/core/transitions.js"
 
 // SPEC §1, written out by hand: every allowed (status, move) pair and where it leads.
@@ -18,7 +18,7 @@ const allowed: Record<string, TaskStatus> = {
 }
 
 const record = (status: TaskStatus): TaskRecord => ({
-  id: "T-001",
+  id: TaskId.make("T-001"),
   repo: "/r",
   base: "main",
   branch: "taskq/T-001",

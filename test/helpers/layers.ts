@@ -3,7 +3,7 @@ import { Layer } from "effect"
 import { storeLayer } from "../../src/cli/queueUrl.js"
 import { TaskqConfig } from "../../src/support/config.js"
 import { QueuePaths } from "../../src/support/paths.js"
-import type { TaskRecord } from "../../src/core/task.js"
+import { type TaskRecord, TaskId } from "../../src/core/task.js"
 
 /** The live store over a real queue folder: the CLI's own store layer (JSONL unless a queue URL is set). */
 export const storeAt = (root: string) =>
@@ -14,7 +14,7 @@ export const storeAt = (root: string) =>
   )
 
 export const sampleRecord = (id: string, root: string, patch: Partial<TaskRecord> = {}): TaskRecord => ({
-  id,
+  id: TaskId.make(id),
   repo: "/repo",
   base: "main",
   branch: `taskq/${id}`,

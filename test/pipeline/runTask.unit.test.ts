@@ -16,6 +16,7 @@ import { TaskRepository } from "../../src/store/TaskRepository.js"
 import { storeAt } from "../helpers/layers.js"
 import { type Fakes, runtimeMocks } from "../helpers/runtimeMocks.js"
 import { tempDir } from "../helpers/fixtures.js"
+import { TaskId } from "../../src/core/task.js"
 
 const options: RunOptions = {
   image: "test",
@@ -37,7 +38,7 @@ const world = (fakes: Fakes, calls: Array<string>) => {
     const now = "2026-01-01T00:00:00.000Z"
     yield* (yield* TaskRepository).add({
       record: {
-        id: "T-1",
+        id: TaskId.make("T-1"),
         repo: join(root, "repo"),
         base: "main",
         branch: "taskq/T-1",
