@@ -4,11 +4,12 @@
  * then exits with 129 (128 + SIGHUP) instead of Node's default of dying on the spot with nothing recorded.
  */
 import { Console, Effect, Runtime, Schema } from "effect"
+import { ExitCode } from "../core/errors.js"
 
 /** The program was stopped by SIGHUP; its finalizers have run. */
 export class Hangup extends Schema.TaggedError<Hangup>()("Hangup", {}) {
   override readonly [Runtime.errorReported] = false
-  override readonly [Runtime.errorExitCode] = 129
+  override readonly [Runtime.errorExitCode] = ExitCode.Hangup
   override get message() {
     return "stopped by SIGHUP (terminal closed)"
   }

@@ -6,7 +6,14 @@
 import { Context, Duration, Effect, FiberMap, Layer, Option, Schedule, Schema } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import { isSqlError, type SqlError } from "effect/sql/SqlError"
-import { DuplicateTask, InvalidTransition, QueueError, RecordDecodeError, TaskNotFound } from "../../core/errors.js"
+import {
+  DuplicateTask,
+  ExitCode,
+  InvalidTransition,
+  QueueError,
+  RecordDecodeError,
+  TaskNotFound
+} from "../../core/errors.js"
 import { runtimeFieldNames, TaskRecord, TaskRecordFromJson, type TaskStatus } from "../../core/task.js"
 import { nowIso } from "../../core/time.js"
 import { transitionTable } from "../../core/transitions.js"
@@ -242,10 +249,11 @@ export const pgStoreLayer = (options: PgStoreOptions) =>
                 task_id: task.id,
                 attempt: task.attempt,
                 stage: "runner",
-                exit_code: 137,
+                exit_code: ExitCode.Killed,
                 stdout: "",
                 stderr: message,
                 message,
+                cause_tag: "LeaseExpired",
                 created_at: now
               })
             }
