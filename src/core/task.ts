@@ -49,6 +49,16 @@ export const runtimeFieldNames = [
 ] as const
 export type RuntimeFieldName = (typeof runtimeFieldNames)[number]
 
+/**
+ * What taskq itself created for the task, and therefore the only things `cleanup` and
+ * `--cleanup-on-fail` may remove or commit to: kept across retries, cleared once removed.
+ */
+export const ownedFieldNames = ["created_worktree", "created_worktree_admin", "created_branch"] as const
+export type OwnedFieldName = (typeof ownedFieldNames)[number]
+/** Fields a store patch may set or remove (`updateRuntime`, `transition`'s patch). */
+export const patchFieldNames = [...runtimeFieldNames, ...ownedFieldNames] as const
+export type PatchFieldName = (typeof patchFieldNames)[number]
+
 export const TaskRecord = Schema.Struct({
   id: TaskId,
   repo: RepoLocation,
@@ -75,10 +85,14 @@ export const TaskRecord = Schema.Struct({
   /** `<host>:<pid>` of the taskq process running the attempt, so a dead runner's task can be recovered. */
   runner: opt(Schema.String),
   /** The host whose runner ran the attempt (kept in review): where its container and worktree are. */
-  host: opt(Schema.String)
+  host: opt(Schema.String),
+  /** The worktree taskq added (`git worktree add`), its admin dir, and the branch it created, if it did. */
+  created_worktree: opt(AbsolutePath),
+  created_worktree_admin: opt(AbsolutePath),
+  created_branch: opt(Schema.String)
 })
 export type TaskRecord = typeof TaskRecord.Type
-export type RuntimeFields = Pick<TaskRecord, RuntimeFieldName>
+export type RuntimeFields = Pick<TaskRecord, PatchFieldName>
 
 /** One JSONL line <-> a task record. */
 export const TaskRecordFromJson = Schema.fromJsonString(TaskRecord)

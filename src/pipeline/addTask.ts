@@ -1,6 +1,6 @@
 /** Turns `taskq add` input (inline text or a task file, plus flags) into a validated, queued record. */
-import { Effect, FileSystem, Option, Path, Result } from "effect"
-import { InvalidInput } from "../core/errors.js"
+import { Config, Effect, FileSystem, Option, Path, Result } from "effect"
+import { DuplicateTask, InvalidInput } from "../core/errors.js"
 import { normalizeId, validateTaskId } from "../core/ids.js"
 import { defaultBranch } from "../core/naming.js"
 import { type TaskRecord, TaskId } from "../core/task.js"
@@ -10,6 +10,7 @@ import { Git } from "../adapters/Git.js"
 import { TaskRepository } from "../store/TaskRepository.js"
 import { QueuePaths } from "../support/paths.js"
 import { isRepoUrl, remoteDefaultBranch } from "./mirror.js"
+import { checkWorktreePath } from "./worktreePath.js"
 import { fileStem, readTaskFile } from "../support/taskFiles.js"
 
 export interface AddInput {
@@ -96,6 +97,12 @@ export const addTask = Effect.fn("addTask")(function* (input: AddInput) {
     )
   )
   const worktreePath = fromFlagOrFile(input.worktreePath, "worktree_path", true) ?? q.defaultWorktree(id)
+  if (!remote) {
+    const home = yield* Config.option(Config.String("HOME")).pipe(Effect.orElseSucceed(Option.none<string>))
+    const tasks = yield* (yield* TaskRepository).list
+    if (tasks.some((t) => t.id === id)) return yield* new DuplicateTask({ id })
+    yield* checkWorktreePath(worktreePath, { repo, queue: q, tasks, home: Option.getOrUndefined(home) })
+  }
   const now = yield* nowIso
   const record: TaskRecord = {
     id: TaskId.make(id),

@@ -7,12 +7,11 @@ import { Effect, FileSystem, Option } from "effect"
 import { InvalidInput, QueueError } from "../core/errors.js"
 import type { TaskRecord, TaskStatus } from "../core/task.js"
 import { Docker } from "../adapters/Docker.js"
-import { Git } from "../adapters/Git.js"
 import { ErrorStore } from "../store/ErrorStore.js"
 import { clearRuntimePatch, TaskRepository } from "../store/TaskRepository.js"
 import { withFreshTask } from "../store/taskLock.js"
 import { confined, QueuePaths } from "../support/paths.js"
-import { importAgentCommits } from "./agentCommits.js"
+import { releaseWorktree } from "./ownedWorktree.js"
 import { localPaths, withRemoteBranch } from "./mirror.js"
 
 export interface CleanupOptions {
@@ -68,11 +67,10 @@ export const cleanupTasks = Effect.fn("cleanupTasks")(function* (options: Cleanu
   )
 })
 
-const cleanupTask = Effect.fnUntraced(function* (record: TaskRecord, keepWorktree: boolean) {
+export const cleanupTask = Effect.fnUntraced(function* (record: TaskRecord, keepWorktree: boolean) {
   const task = yield* localPaths(record) // a URL repo's worktree is in this runner's mirror
   const fs = yield* FileSystem.FileSystem
   const docker = yield* Docker
-  const git = yield* Git
   const errors = yield* ErrorStore
   const tasks = yield* TaskRepository
   const q = yield* QueuePaths
@@ -83,20 +81,17 @@ const cleanupTask = Effect.fnUntraced(function* (record: TaskRecord, keepWorktre
   if (removed.length > 0) actions.push(`removed container${removed.length > 1 ? "s" : ""} ${removed.join(", ")}`)
 
   if (!keepWorktree && (yield* fs.exists(task.worktree_path).pipe(Effect.mapError(io(task.worktree_path))))) {
-    const registered = (yield* git.listWorktrees(task.repo)).some((w) => w.path === task.worktree_path)
-    if (registered) {
-      yield* importAgentCommits(task)
-      const saved = yield* git.snapshot(
-        task.repo,
-        task.worktree_path,
-        `taskq: work of ${task.id} (attempt ${task.attempt}, ${task.status})`
-      )
-      if (saved !== undefined)
-        actions.push(`committed the worktree's changes to ${task.branch} (${saved.slice(0, 12)})`)
-      yield* git.removeWorktree(task.repo, task.worktree_path)
+    // only the worktree taskq created is committed to and removed; anything else stays as it is
+    const released = yield* releaseWorktree(
+      task,
+      `taskq: work of ${task.id} (attempt ${task.attempt}, ${task.status})`,
+      "cleanup"
+    )
+    if (released._tag === "Left") actions.push(`left ${task.worktree_path} in place: ${released.reason}`)
+    else {
+      if (released.saved !== undefined)
+        actions.push(`committed the worktree's changes to ${task.branch} (${released.saved.slice(0, 12)})`)
       actions.push(`removed worktree ${task.worktree_path}`)
-    } else {
-      actions.push(`left ${task.worktree_path} in place: it is not a worktree of ${task.repo}`)
     }
   }
   // confined to queue/opencode, no link on the way: a link there is refused, its target untouched
@@ -112,4 +107,55 @@ const cleanupTask = Effect.fnUntraced(function* (record: TaskRecord, keepWorktre
     actions.push("cleared runtime fields")
   }
   return { id: task.id, actions } satisfies CleanupResult
+})
+
+/** What of a task's runtime is still there: its containers, the worktree taskq made, its agent state. */
+const runtimeLeft = Effect.fnUntraced(function* (task: TaskRecord) {
+  const fs = yield* FileSystem.FileSystem
+  const docker = yield* Docker
+  const q = yield* QueuePaths
+  const left: Array<string> = []
+  const containers = yield* docker.listTaskContainers(task.id).pipe(
+    Effect.map((cs) => cs.map((c) => c.name)),
+    // without an engine, the record says whether a container was left
+    Effect.orElseSucceed(() => (task.container !== undefined ? [task.container] : []))
+  )
+  if (containers.length > 0) left.push(`container${containers.length > 1 ? "s" : ""} ${containers.join(", ")}`)
+  const exists = (p: string) => fs.exists(p).pipe(Effect.orElseSucceed(() => true))
+  if (task.created_worktree !== undefined && (yield* exists(task.created_worktree)))
+    left.push(`worktree ${task.created_worktree}`)
+  const stateDir = yield* confined(q, q.opencodeDir, q.taskOpencodeDir(task.id))
+  if (yield* exists(stateDir)) left.push(`agent state ${stateDir}`)
+  return left
+})
+
+/**
+ * `taskq remove`: deletes the record (and the markdown with `purge`) and the error report. A task
+ * that still has a container, the worktree taskq made or agent state is refused with the command
+ * that cleans it, or with `force` cleaned first: removing never leaves an orphan nobody tracks.
+ */
+export const removeTask = Effect.fn("removeTask")(function* (
+  id: string,
+  options: { readonly purge: boolean; readonly force: boolean }
+) {
+  const repo = yield* TaskRepository
+  const errors = yield* ErrorStore
+  const task = yield* repo.get(id)
+  const actions: Array<string> = []
+  if (task.status !== "in_progress") {
+    const left = yield* runtimeLeft(task)
+    if (left.length > 0 && !options.force) {
+      const clean =
+        task.status === "todo" || task.status === "review"
+          ? `taskq cancel --id ${id} && taskq cleanup --id ${id}`
+          : `taskq cleanup --id ${id}`
+      return yield* new InvalidInput({
+        reason: `task ${id} (${task.status}) still has ${left.join(", ")}: clean it first with \`${clean}\`, or use remove --force`
+      })
+    }
+    if (left.length > 0) actions.push(...(yield* cleanupTask(task, false)).actions)
+  }
+  const removed = yield* repo.remove(id, { purge: options.purge })
+  if (yield* errors.remove(id)) actions.push("removed the error report")
+  return { removed, actions }
 })

@@ -24,6 +24,7 @@ import type { ContainerUser } from "../support/user.js"
 import type { Step } from "../core/steps.js"
 import { bootstrapAttempt, describeBootstrap, hostSetup } from "./agentConfig.js"
 import { importAgentCommits } from "./agentCommits.js"
+import { recordCreatedWorktree, releaseWorktree as releaseOwnedWorktree } from "./ownedWorktree.js"
 import { type AttemptDirs, taskContainerSpec } from "./containerSpec.js"
 import { containerLimits, type NetworkMode, prepareIsolation } from "./isolation.js"
 import { localTask, publishBranch } from "./mirror.js"
@@ -240,6 +241,7 @@ const acquireWorktree = Effect.fnUntraced(function* (
     return yield* say(options, task, "setup", `reusing worktree ${task.worktree_path}`)
   }
   yield* git.addWorktree(task.repo, task.worktree_path, task.branch, baseSha, { reuseBranch: branchExists })
+  yield* recordCreatedWorktree(task, !branchExists) // what taskq made is all cleanup may remove
   yield* say(
     options,
     task,
@@ -453,20 +455,21 @@ const releaseWorktree = Effect.fnUntraced(function* <E>(
   released: Ref.Ref<Released>
 ) {
   if (Exit.isSuccess(exit)) return
-  const git = yield* Git
   const imported = yield* importAgentCommits(task).pipe(noted(released, "bringing back the agent's commits"))
   if (!options.cleanupOnFail) return
   const failure = yield* failureAt(ended, exit.cause)
-  const saved = yield* git
-    .snapshot(
-      task.repo,
-      task.worktree_path,
-      `taskq: work of ${task.id} attempt ${task.attempt} (failed: ${failure.stage})`
-    )
-    .pipe(noted(released, "saving the worktree's changes"))
-  // the worktree goes only when its changes are safe on the branch
-  if (Option.isSome(saved) && Option.isSome(imported))
-    yield* git.removeWorktree(task.repo, task.worktree_path).pipe(noted(released, "removing the worktree"))
+  // only the worktree taskq created goes (ownedWorktree.ts), and only once its changes are safe on the branch
+  if (Option.isNone(imported)) return
+  const left = yield* releaseOwnedWorktree(
+    task,
+    `taskq: work of ${task.id} attempt ${task.attempt} (failed: ${failure.stage})`,
+    "cleanup"
+  ).pipe(noted(released, "removing the worktree"))
+  if (Option.isSome(left) && left.value._tag === "Left")
+    yield* Ref.update(released, (r) => ({
+      ...r,
+      notes: [...r.notes, `left the worktree ${task.worktree_path} in place: ${left.value.reason}`]
+    }))
 })
 
 /** Writes the error report and moves the task to failed. Never fails: each step's own failure is noted instead. */

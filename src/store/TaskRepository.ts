@@ -8,8 +8,8 @@ import {
   TaskNotFound,
   type UnsafePath
 } from "../core/errors.js"
-import type { RuntimeFieldName, RuntimeFields, TaskRecord } from "../core/task.js"
-import { runtimeFieldNames } from "../core/task.js"
+import type { PatchFieldName, RuntimeFields, TaskRecord } from "../core/task.js"
+import { patchFieldNames, runtimeFieldNames } from "../core/task.js"
 import { nowIso } from "../core/time.js"
 import { applyMove, type Move } from "../core/transitions.js"
 import { TaskqConfig } from "../support/config.js"
@@ -19,8 +19,8 @@ import { removeStaleTemps, writeFileAtomic } from "./atomicFile.js"
 import { decodeTasksWithUnknown, encodeTasks } from "./jsonl.js"
 import { acquireQueueLock } from "./queueLock.js"
 
-/** Runtime fields to set; `null` removes the field. */
-export type RuntimePatch = { readonly [K in RuntimeFieldName]?: RuntimeFields[K] | null }
+/** Runtime (and ownership) fields to set; `null` removes the field. */
+export type RuntimePatch = { readonly [K in PatchFieldName]?: RuntimeFields[K] | null }
 
 export type StoreError = QueueError | RecordDecodeError | UnsafePath
 
@@ -171,7 +171,7 @@ export class TaskRepository extends Context.Service<
 /** Sets or removes runtime fields of a record. */
 export const applyPatch = (r: TaskRecord, patch: RuntimePatch): TaskRecord => {
   const out: Record<string, unknown> = { ...r }
-  for (const k of runtimeFieldNames) {
+  for (const k of patchFieldNames) {
     if (!(k in patch)) continue
     const v = patch[k]
     if (v === null || v === undefined) delete out[k]

@@ -67,11 +67,18 @@ describe("taskq add (in-process)", () => {
         "other",
         "--base",
         "main",
+        "--worktree-path",
+        join(dir, "wt2"),
         "--queue-dir",
         queue
       )
       assert.isTrue(o.ok, o.stderr)
-      assert.deepInclude(tasksOf(queue)[1], { id: "FM-2", base: "main", branch: "other" })
+      assert.deepInclude(tasksOf(queue)[1], {
+        id: "FM-2",
+        base: "main",
+        branch: "other",
+        worktree_path: join(dir, "wt2")
+      })
     })
   )
 

@@ -65,6 +65,7 @@ export const runtimeMocks = (fakes: Fakes, calls: Array<string>) =>
       resolveCommit: () => Effect.succeed("0".repeat(40)),
       branchExists: () => Effect.succeed(false),
       addWorktree: () => Effect.void,
+      adminDir: (_repo, worktree) => Effect.succeed(`${worktree}/.git-admin`),
       owner: () => Effect.succeed({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }),
       prepareBox: (_repo, _wt, _branch, attemptDir) => Effect.succeed({ gitDir: `${attemptDir}/git`, mounts: [] }),
       ...fakes.git

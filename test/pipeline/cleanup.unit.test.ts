@@ -43,7 +43,10 @@ describe("cleanup with narrow fakes", () => {
       git: {
         importBox: () => Effect.succeed(undefined),
         listWorktrees: () =>
-          Effect.succeed([{ path: join(w.root, "worktrees", "T-1"), head: "h", branch: "taskq/T-1" }]),
+          Effect.succeed([
+            { path: join(w.root, "repo"), head: "h", branch: "main" },
+            { path: join(w.root, "worktrees", "T-1"), head: "h", branch: "taskq/T-1" }
+          ]),
         snapshot: (_repo, wt) => Effect.sync(() => (calls.push(`snapshot ${wt}`), "abcdef0123456789")),
         removeWorktree: (_repo, wt) => Effect.sync(() => void calls.push(`remove-worktree ${wt}`))
       }

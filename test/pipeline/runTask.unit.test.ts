@@ -165,6 +165,15 @@ describe("runTask with narrow fakes", () => {
           send: () => Effect.fail(new AgentFailed({ reason: "APIError: model exploded", statusCode: 500 }))
         },
         git: {
+          // once setup made it, the worktree is registered (and taskq recorded it as its own)
+          addWorktree: () => Effect.sync(() => void calls.push("add-worktree")),
+          listWorktrees: (repo) =>
+            Effect.sync(() => [
+              { path: repo, head: "h", branch: "main" },
+              ...(calls.includes("add-worktree")
+                ? [{ path: join(repo, "..", "worktrees", "T-1"), head: "h", branch: "taskq/T-1" }]
+                : [])
+            ]),
           snapshot: (_repo, wt) =>
             Effect.sync(() => {
               calls.push(`snapshot ${wt}`)

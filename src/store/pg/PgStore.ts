@@ -14,7 +14,7 @@ import {
   RecordDecodeError,
   TaskNotFound
 } from "../../core/errors.js"
-import { runtimeFieldNames, TaskRecord, TaskRecordFromJson, type TaskStatus } from "../../core/task.js"
+import { patchFieldNames, runtimeFieldNames, TaskRecord, TaskRecordFromJson, type TaskStatus } from "../../core/task.js"
 import { nowIso } from "../../core/time.js"
 import { transitionTable } from "../../core/transitions.js"
 import { ErrorReport, ErrorStore } from "../ErrorStore.js"
@@ -40,7 +40,7 @@ const textArray = (xs: ReadonlyArray<string>) => `{${xs.join(",")}}`
 const patchParts = (patch: RuntimePatch | undefined) => {
   const drop: Array<string> = []
   const set: Record<string, unknown> = {}
-  for (const k of runtimeFieldNames) {
+  for (const k of patchFieldNames) {
     if (!patch || !(k in patch)) continue
     const v = patch[k]
     if (v === null || v === undefined) drop.push(k)
