@@ -3,7 +3,7 @@
  * private git dir (gitBox.ts). Host-side git never executes configuration the agent could have
  * written (gitSafety.ts): calls on a task use the git dir taskq created, verified first.
  */
-import { Context, Effect, FileSystem, Layer, Schedule, Semaphore } from "effect"
+import { Config, Context, Effect, FileSystem, Layer, Option, Schedule, Semaphore } from "effect"
 import { ChildProcessSpawner } from "effect/process"
 import { InvalidInput } from "../core/errors.js"
 import { type CommandOptions, runCommand } from "../support/process.js"
@@ -122,6 +122,7 @@ export class Git extends Context.Service<
     Effect.gen(function* () {
       const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
       const fs = yield* FileSystem.FileSystem
+      const home = yield* Config.option(Config.String("HOME")).pipe(Effect.orElseSucceed(() => Option.none<string>()))
       const exec = (stage: string, cmd: string, args: ReadonlyArray<string>, options: CommandOptions = {}) =>
         runCommand(cmd, args, { ...options, env: { ...HARDENED_ENV, ...options.env } }).pipe(
           Effect.provideService(ChildProcessSpawner.ChildProcessSpawner, spawner)
@@ -303,17 +304,18 @@ export class Git extends Context.Service<
           const gitlinks = nestedRepos(staged)
           if (gitlinks.length > 0) yield* run("cleanup", ["rm", "-q", "--cached", "--", ...gitlinks])
           if (out(yield* run("cleanup", ["diff", "--cached", "--name-only"])) === "") return undefined
-          yield* run("cleanup", [
-            "-c",
-            "user.name=taskq",
-            "-c",
-            "user.email=taskq@localhost",
-            "commit",
-            "-q",
-            "--no-verify",
-            "-m",
-            message
-          ])
+          // the author configured for the repository (its config, else your ~/.gitconfig), else taskq's
+          const configured = Effect.fnUntraced(function* (key: string) {
+            const local = out(yield* run("cleanup", ["config", "--get", key], { okExitCodes: [0, 1] }))
+            if (local !== "" || Option.isNone(home)) return local
+            const file = `${home.value}/.gitconfig` // read as a file: nothing in it runs
+            return out(yield* exec("cleanup", "git", ["config", "--file", file, "--get", key], { okExitCodes: [0, 1] }))
+          })
+          const identity = [
+            `user.name=${(yield* configured("user.name")) || "taskq"}`,
+            `user.email=${(yield* configured("user.email")) || "taskq@localhost"}`
+          ].flatMap((kv) => ["-c", kv])
+          yield* run("cleanup", [...identity, "commit", "-q", "--no-verify", "-m", message])
           return out(yield* run("cleanup", ["rev-parse", "HEAD"]))
         }),
         removeWorktree: Effect.fn("Git.removeWorktree")(function* (repo: string, path: string) {

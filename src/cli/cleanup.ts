@@ -36,5 +36,5 @@ export const cleanup = Command.make(
       ? Effect.fail(new CliError.ValidationError({ message: "--done-only and --cancelled-only cannot be combined" }))
       : Effect.void
   ),
-  Command.provide(({ queueDir }) => runtimeLayer(queueDir))
+  Command.provide(({ queueDir }) => runtimeLayer(queueDir, {}, { existing: true }))
 )

@@ -73,5 +73,16 @@ const rootFor = Effect.fnUntraced(function* (args: ReadonlyArray<string>) {
   return (yield* Effect.promise(() => import("./taskq.js"))).taskq
 })
 
+/** `taskq help [COMMAND]` as `taskq [COMMAND] --help`, and `taskq version` as `taskq --version`. */
+export const helpAndVersion = (args: ReadonlyArray<string>): ReadonlyArray<string> =>
+  args[0] === "help" && args.length <= 2
+    ? [...args.slice(1), "--help"]
+    : args[0] === "version" && args.length === 1
+      ? ["--version"]
+      : args
+
 /** Runs the CLI on `args` (argv without node and script), loading only what the command needs. */
-export const runCliLazy = (args: ReadonlyArray<string>) => Effect.flatMap(rootFor(args), (root) => runRoot(root, args))
+export const runCliLazy = (argv: ReadonlyArray<string>) => {
+  const args = helpAndVersion(argv)
+  return Effect.flatMap(rootFor(args), (root) => runRoot(root, args))
+}

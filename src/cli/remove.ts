@@ -25,5 +25,5 @@ export const remove = Command.make(
   Command.withDescription(
     "Delete a task record and its error report (refused while it runs, or while it has a container, worktree or agent state: see --force)"
   ),
-  Command.provide(({ queueDir }) => runtimeLayer(queueDir))
+  Command.provide(({ queueDir }) => runtimeLayer(queueDir, {}, { existing: true }))
 )

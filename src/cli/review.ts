@@ -39,5 +39,7 @@ export const review = Command.make(
   Command.withDescription(
     "Open a task's agent session (OpenChamber, else the terminal UI); starts its stopped container first"
   ),
-  Command.provide(({ queueDir }) => Review.layer.pipe(Layer.provideMerge(runtimeLayer(queueDir))))
+  Command.provide(({ queueDir }) =>
+    Review.layer.pipe(Layer.provideMerge(runtimeLayer(queueDir, {}, { existing: true })))
+  )
 )

@@ -10,11 +10,19 @@ import type { FlagValues } from "../support/config.js"
 import { HostFacts } from "../support/hostFacts.js"
 import { TaskRunner } from "../pipeline/TaskRunner.js"
 import { storeLayer } from "./queueUrl.js"
-import { configLayer, queuePaths } from "./shared.js"
+import { configLayer, existingQueue, queuePaths } from "./shared.js"
 
-export const runtimeLayerOf = (queueDir: Option.Option<unknown>, flags: FlagValues) =>
+export const runtimeLayerOf = (queueDir: Option.Option<unknown>, flags: FlagValues, existing = false) =>
   TaskRunner.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(storeLayer, Git.layer, Docker.layer, OpenCode.layer, HostFacts.layer)),
+    Layer.provideMerge(
+      Layer.mergeAll(
+        existing ? storeLayer.pipe(Layer.provide(existingQueue)) : storeLayer,
+        Git.layer,
+        Docker.layer,
+        OpenCode.layer,
+        HostFacts.layer
+      )
+    ),
     Layer.provideMerge(queuePaths),
     Layer.provideMerge(configLayer(queueDir, flags))
   )

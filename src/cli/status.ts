@@ -5,7 +5,7 @@ import type { TaskRecord } from "../core/task.js"
 import { TaskRepository } from "../store/TaskRepository.js"
 import { attemptLines } from "../pipeline/attemptInfo.js"
 import { showRunners } from "./runners.js"
-import { jsonFlag, queueDirFlag, queueLayer } from "./shared.js"
+import { jsonFlag, queueDirFlag, readQueueLayer } from "./shared.js"
 
 const columns: ReadonlyArray<readonly [string, (r: TaskRecord) => string]> = [
   ["ID", (r) => r.id],
@@ -21,14 +21,23 @@ const columns: ReadonlyArray<readonly [string, (r: TaskRecord) => string]> = [
   ]
 ]
 
-/** A plain-text table, one task a row, columns padded to their widest cell. */
-export const renderTable = (records: ReadonlyArray<TaskRecord>): string => {
+/** `s` cut to `width` characters, the cut marked with an ellipsis. */
+const cut = (s: string, width: number) => (s.length <= width ? s : `${s.slice(0, Math.max(0, width - 1))}…`)
+
+/**
+ * A plain-text table, one task a row, columns padded to their widest cell. Given a terminal
+ * `width`, the last column (the note) is cut to fit; `status --id` shows it in full.
+ */
+export const renderTable = (records: ReadonlyArray<TaskRecord>, width?: number): string => {
   const rows = [columns.map(([h]) => h), ...records.map((r) => columns.map(([, f]) => f(r)))]
   const widths = columns.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length)))
+  const last = columns.length - 1
+  const before = widths.slice(0, last).reduce((a, b) => a + b + 2, 0)
+  const room = width === undefined ? Infinity : Math.max(12, width - before)
   return rows
     .map((row) =>
       row
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .map((cell, i) => (i === last ? cut(cell, room) : cell.padEnd(widths[i] ?? 0)))
         .join("  ")
         .trimEnd()
     )
@@ -64,9 +73,10 @@ export const status = Command.make(
     const records = yield* tasks.list
     if (json) yield* Console.log(JSON.stringify(records, null, 2))
     else if (records.length === 0) yield* Console.log("no tasks")
-    else yield* Console.log(renderTable(records))
+    // at a terminal the table fits its width; piped, every note is printed in full
+    else yield* Console.log(renderTable(records, process.stdout.isTTY ? process.stdout.columns : undefined))
   })
 ).pipe(
   Command.withDescription("Show the queue, or one task with --id"),
-  Command.provide(({ queueDir }) => queueLayer(queueDir))
+  Command.provide(({ queueDir }) => readQueueLayer(queueDir))
 )

@@ -6,6 +6,9 @@ import { TaskRepository } from "../store/TaskRepository.js"
 import { withTaskLock } from "../store/taskLock.js"
 import { idFlag, queueDirFlag, queueLayer } from "./shared.js"
 
+/** What the move records besides the status: a rejected task says so in its note (status row, `status --id`). */
+const patchOf = (move: Move) => (move === "reject" ? { error: "rejected in review" } : undefined)
+
 const moveCommand = <const N extends string>(name: N, move: Move, description: string) =>
   Command.make(
     name,
@@ -15,7 +18,11 @@ const moveCommand = <const N extends string>(name: N, move: Move, description: s
       const [before, after] = yield* withTaskLock(
         id,
         name
-      )(Effect.flatMap(tasks.get(id), (b) => Effect.map(tasks.transition(id, move), (a) => [b, a] as const)))
+      )(
+        Effect.flatMap(tasks.get(id), (b) =>
+          Effect.map(tasks.transition(id, move, patchOf(move)), (a) => [b, a] as const)
+        )
+      )
       const attempt = move === "retry" ? ` (attempt ${after.attempt})` : ""
       yield* Console.log(`${id}: ${before.status} -> ${after.status}${attempt}`)
     })

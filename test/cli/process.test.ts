@@ -1,7 +1,7 @@
 // The CLI as users run it: the bundled binary in a child process, exit codes and the stdout/stderr split.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { readFileSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { VERSION } from "../../src/cli/taskq.js"
 import { makeRepo, runTaskq, tempDir } from "../helpers/fixtures.js"
@@ -63,10 +63,14 @@ describe("taskq as a child process", () => {
       JSON.parse(viaEnv.stdout).map((t: { id: string }) => t.id),
       ["E"]
     )
+    await runTaskq(["add", "--id", "F", "--repo", repo, "--task", "x", "--queue-dir", join(dir, "other")])
     const viaFlag = await runTaskq(["status", "--json", "--queue-dir", join(dir, "other")], {
       env: { TASKQ_QUEUE_DIR: envQueue }
     })
-    assert.deepStrictEqual(JSON.parse(viaFlag.stdout), [])
+    assert.deepStrictEqual(
+      JSON.parse(viaFlag.stdout).map((t: { id: string }) => t.id),
+      ["F"]
+    )
   })
 
   live("the default queue is ./queue in the current directory", async () => {
@@ -83,6 +87,13 @@ describe("taskq as a child process", () => {
   live("status: a table, one task in full, JSON, and an unknown id", async () => {
     const repo = makeRepo()
     const queue = join(tempDir(), "queue")
+    // status never creates a queue; an empty one says so
+    assert.deepInclude(await runTaskq(["status", "--queue-dir", queue]), {
+      code: 1,
+      stderr: `taskq: no queue at ${queue}; --queue-dir or TASKQ_QUEUE_DIR\n`
+    })
+    mkdirSync(queue)
+    writeFileSync(join(queue, "tasks.jsonl"), "")
     assert.strictEqual((await runTaskq(["status", "--queue-dir", queue])).stdout, "no tasks\n")
     await runTaskq(["add", "--id", "T-1", "--repo", repo, "--task", "x", "--queue-dir", queue])
     await runTaskq(["add", "--id", "T-2", "--repo", repo, "--task", "y", "--queue-dir", queue])
