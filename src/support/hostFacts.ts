@@ -34,7 +34,10 @@ export class HostFacts extends Context.Service<
   static readonly layer = Layer.succeed(
     HostFacts,
     HostFacts.of({
-      runner: Effect.sync(() => ({ hostname: hostname(), pid: process.pid, id: `${hostname()}:${process.pid}` })),
+      runner: Effect.sync(() => {
+        const host = runnerHostname()
+        return { hostname: host, pid: process.pid, id: `${host}:${process.pid}` }
+      }),
       isAlive: (pid) => Effect.sync(() => isAlive(pid)),
       terminal: Effect.sync(() => ({
         interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
@@ -43,6 +46,12 @@ export class HostFacts extends Context.Service<
     })
   )
 }
+
+/**
+ * This machine's name as a runner: its host name, unless `TASKQ_RUNNER_HOST` names it otherwise (how
+ * other hosts reach it, for `review`; several runners of one machine posing as hosts in tests).
+ */
+const runnerHostname = (): string => process.env["TASKQ_RUNNER_HOST"] || hostname()
 
 const isAlive = (pid: number): boolean => {
   try {

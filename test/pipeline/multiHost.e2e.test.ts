@@ -56,8 +56,10 @@ describe("three runners on one PostgreSQL queue", () => {
     const bare = join(tempDir("taskq-bare-"), "origin.git")
     git(source, "clone", "-q", "--bare", source, bare)
     const repoUrl = `file://${bare}`
-    const env = (dir: string) => ({
+    const env = (dir: string, host?: string) => ({
       ...process.env,
+      // each runner its own host: a dead one's task can only come back through its expired lease
+      ...(host ? { TASKQ_RUNNER_HOST: host } : {}),
       TASKQ_QUEUE_URL: url,
       TASKQ_QUEUE_DIR: dir,
       TASKQ_LEASE_SECONDS: "6",
@@ -82,23 +84,23 @@ describe("three runners on one PostgreSQL queue", () => {
       const r = await runTaskq(["add", "--id", id, "--repo", repoUrl, "--task", prompt], { env: env(adder) })
       assert.strictEqual(r.code, 0, r.stderr)
     }
-    const state = (): Map<string, { status: string; stage: string | null; runner: string | null }> =>
+    const state = (): Map<string, { status: string; stage: string | null; runner: string | null; host: string }> =>
       new Map(
         psql(
-          `SET search_path = ${schema}; SELECT t.id, t.status, e.report->>'stage', t.record->>'runner'
+          `SET search_path = ${schema}; SELECT t.id, t.status, e.report->>'stage', t.record->>'runner', t.record->>'host'
            FROM taskq_tasks t LEFT JOIN taskq_errors e ON e.task_id = t.id`
         )
           .split("\n")
           .filter(Boolean)
           .map((l) => {
-            const [id, status, stage, runner] = l.split("|")
-            return [id ?? "", { status: status ?? "", stage: stage || null, runner: runner || null }]
+            const [id, status, stage, runner, host] = l.split("|")
+            return [id ?? "", { status: status ?? "", stage: stage || null, runner: runner || null, host: host ?? "" }]
           })
       )
 
     const runners: Array<Runner> = hosts.map(({ name, dir }) => {
       const child = spawn(process.execPath, [BIN, "run", "--poll", "1", "--drain-timeout", "120"], {
-        env: env(dir),
+        env: env(dir, name),
         stdio: ["ignore", "pipe", "pipe"]
       })
       const out = { stdout: "", stderr: "" }
@@ -111,7 +113,7 @@ describe("three runners on one PostgreSQL queue", () => {
     })
     const [victim, ...survivors] = runners
     if (!victim) throw new Error("no runners")
-    const victimId = `:${victim.child.pid}`
+    const victimId = `host-a:${victim.child.pid}`
 
     // mid-task: the victim holds a task whose agent session is running
     await until(
@@ -145,6 +147,15 @@ describe("three runners on one PostgreSQL queue", () => {
       "only the victim's task failed"
     )
     for (const [, s] of failed) assert.strictEqual(s.stage, "runner")
+    // another host's runner found the lease expired: the report says so
+    for (const [id] of failed)
+      assert.include(
+        psql(`SET search_path = ${schema}; SELECT report->>'message' FROM taskq_errors WHERE task_id = '${id}'`),
+        "stopped renewing its lease"
+      )
+    // the record names the host that holds each reviewed task
+    for (const [id, s] of end)
+      if (s.status === "review") assert.include(["host-a", "host-b", "host-c"], s.host, `${id}'s host`)
     const reviewed = [...end].filter(([, s]) => s.status === "review").map(([id]) => id)
     assert.strictEqual(reviewed.length + failed.length, 12, JSON.stringify([...end]))
     // exactly once: one attempt each, and each review reported by one runner only
