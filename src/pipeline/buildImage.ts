@@ -60,12 +60,28 @@ const openCodeTarball = Effect.fnUntraced(function* (arch: string, tag: string) 
   return file
 })
 
+/** Whether a build failed because the default, locally made base image is not on this machine. */
+export const missingBase = (base: string, reason: string): boolean =>
+  base === DEFAULT_BASE_IMAGE &&
+  /pull access denied|repository does not exist|not found|no such image/i.test(reason) &&
+  reason.includes(base.split(":")[0] ?? base)
+
+/**
+ * What to run when the base image is missing: the recipe ships with taskq (`scripts/` beside
+ * `docker/`), so an installed package can make it too.
+ */
+export const baseImageHelp = (base: string, recipe: string): string =>
+  `the base image ${base} is not on this machine; make it with \`bash ${recipe}\` ` +
+  `(debootstrap, as root), then \`taskq build-image --no-pull\`; or build on a registry image: ` +
+  `\`taskq build-image --base-image debian:bookworm-slim\``
+
 export const buildImage = Effect.fn("buildImage")(function* (options: BuildImageOptions) {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   const docker = yield* Docker
   yield* docker.ping
   const source = yield* dockerDir
+  const base = options.baseImage ?? DEFAULT_BASE_IMAGE
   const tarball = yield* openCodeTarball(process.arch, options.tag)
   yield* options.onProgress(`context: ${source} + ${path.basename(tarball)}`)
   const ioError = (e: { readonly message: string }) =>
@@ -91,18 +107,25 @@ export const buildImage = Effect.fn("buildImage")(function* (options: BuildImage
             tag: options.tag,
             noCache: options.rebuild,
             pull: options.pull,
-            buildArgs: { BASE_IMAGE: options.baseImage ?? DEFAULT_BASE_IMAGE, OPENCODE_TARBALL: name }
+            buildArgs: { BASE_IMAGE: base, OPENCODE_TARBALL: name }
           },
           options.onProgress
         )
         .pipe(
           Effect.mapError((e) =>
-            e._tag === "ImageBuildFailed" && options.pull && /registry|lookup|pull access|dial tcp/i.test(e.reason)
-              ? new ImageBuildFailed({
-                  ...e,
-                  reason: `${e.reason} (offline? --no-pull builds on the local base image)`
-                })
-              : e
+            e._tag !== "ImageBuildFailed"
+              ? e
+              : missingBase(base, e.reason)
+                ? new ImageBuildFailed({
+                    ...e,
+                    reason: baseImageHelp(base, path.join(path.dirname(source), "scripts", "build-base-image.sh"))
+                  })
+                : options.pull && /registry|lookup|pull access|dial tcp/i.test(e.reason)
+                  ? new ImageBuildFailed({
+                      ...e,
+                      reason: `${e.reason} (offline? --no-pull builds on the local base image)`
+                    })
+                  : e
           )
         )
     })
