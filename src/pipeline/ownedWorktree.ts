@@ -3,12 +3,30 @@
  * `--cleanup-on-fail` commit to and remove only that one. A worktree taskq did not create — your
  * own linked worktree, the main checkout, another live task's — is left exactly as it is.
  */
-import { Effect } from "effect"
+import { Effect, FileSystem, Option, Path } from "effect"
+import { UnsafePath } from "../core/errors.js"
 import { ownedFieldNames, type TaskRecord, type TaskStatus } from "../core/task.js"
 import { Git } from "../adapters/Git.js"
 import { TaskRepository } from "../store/TaskRepository.js"
-import { QueuePaths } from "../support/paths.js"
+import { confined, isStrictlyInside, QueuePaths } from "../support/paths.js"
 import { importAgentCommits } from "./agentCommits.js"
+
+/**
+ * Before `git worktree add`: the path holds nothing, not even a (dangling) link that git would
+ * follow; under the queue, no component on the way is a link either.
+ */
+export const guardNewWorktree = Effect.fnUntraced(function* (task: TaskRecord) {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const q = yield* QueuePaths
+  if (isStrictlyInside(path, q.worktreesDir, task.worktree_path)) yield* confined(q, q.worktreesDir, task.worktree_path)
+  const info = yield* fs.lstat(task.worktree_path).pipe(Effect.option)
+  if (Option.isSome(info) && info.value.type === "SymbolicLink")
+    return yield* new UnsafePath({
+      path: task.worktree_path,
+      reason: "it is a symbolic link; taskq does not create a worktree through a link"
+    })
+})
 
 /** Records what setup just created: the worktree at the task's path, its admin dir, and the branch if new. */
 export const recordCreatedWorktree = Effect.fnUntraced(function* (task: TaskRecord, branchCreated: boolean) {

@@ -24,7 +24,7 @@ import type { ContainerUser } from "../support/user.js"
 import type { Step } from "../core/steps.js"
 import { bootstrapAttempt, describeBootstrap, hostSetup } from "./agentConfig.js"
 import { importAgentCommits } from "./agentCommits.js"
-import { recordCreatedWorktree, releaseWorktree as releaseOwnedWorktree } from "./ownedWorktree.js"
+import { guardNewWorktree, recordCreatedWorktree, releaseWorktree as releaseOwnedWorktree } from "./ownedWorktree.js"
 import { type AttemptDirs, taskContainerSpec } from "./containerSpec.js"
 import { containerLimits, type NetworkMode, prepareIsolation } from "./isolation.js"
 import { localTask, publishBranch } from "./mirror.js"
@@ -240,6 +240,7 @@ const acquireWorktree = Effect.fnUntraced(function* (
     yield* importAgentCommits(task) // the previous attempt's commits carry over
     return yield* say(options, task, "setup", `reusing worktree ${task.worktree_path}`)
   }
+  yield* guardNewWorktree(task) // no link at (or, under the queue, on the way to) the new worktree
   yield* git.addWorktree(task.repo, task.worktree_path, task.branch, baseSha, { reuseBranch: branchExists })
   yield* recordCreatedWorktree(task, !branchExists) // what taskq made is all cleanup may remove
   yield* say(

@@ -187,6 +187,19 @@ describe("links inside the queue are never followed", () => {
     }).pipe(Effect.provide(w.layer))
   })
 
+  it.live("run with queue/worktrees/<id> a dangling link: refused at setup, nothing created at its target", () => {
+    const w = runWorld([])
+    return Effect.gen(function* () {
+      yield* w.seed
+      const target = join(w.dir, "elsewhere")
+      symlinkSync(target, join(w.root, "worktrees", "T-1"))
+      const outcome = yield* runTask("T-1", options)
+      assert.strictEqual(outcome._tag, "Failed")
+      assert.isFalse(existsSync(target))
+      assert.include((yield* (yield* TaskRepository).get("T-1")).error, "symbolic link")
+    }).pipe(Effect.provide(w.layer))
+  })
+
   it.live("run with queue/opencode/<id> a link to a host folder: refused at setup, the folder untouched", () => {
     const w = runWorld([])
     return Effect.gen(function* () {
