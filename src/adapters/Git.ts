@@ -92,7 +92,6 @@ export class Git extends Context.Service<
       options?: { readonly force?: boolean }
     ) => Effect.Effect<boolean, GitError>
     /** The worktree's changes against `base`, untracked files included, without touching its index. */
-    readonly diff: (repo: string, worktree: string, base: string) => Effect.Effect<string, GitError>
     /**
      * Creates the agent's private git dir in `boxDir` for the worktree's `branch`: its own refs,
      * index and objects, the repository's objects read-only through alternates. The container sees
@@ -294,9 +293,13 @@ export class Git extends Context.Service<
         adminDir: (repo, worktree) => inWorktree(repo, worktree, "setup").pipe(Effect.map((w) => w.admin)),
         snapshot: Effect.fn("Git.snapshot")(function* (repo: string, worktree: string, message: string) {
           const { run } = yield* inWorktree(repo, worktree, "cleanup")
-          if (out(yield* run("cleanup", ["status", "--porcelain"])) === "") return undefined
+          // git enters a tracked gitlink's directory (a nested repository) to see whether it changed, and
+          // that nested git reads the agent's config (filters, fsmonitor): never look inside one
+          if (out(yield* run("cleanup", ["status", "--porcelain", "--ignore-submodules=all"])) === "") return undefined
+          const tracked = gitlinkPaths((yield* run("cleanup", ["ls-files", "--stage", "-z"])).stdout)
+          const outside = tracked.map((p) => `:(top,literal,exclude)${p}`)
           // what cannot be added (a nested repository without commits) stays out, the rest goes in
-          yield* run("cleanup", ["add", "-A", "--ignore-errors"], { okExitCodes: [0, 1] })
+          yield* run("cleanup", ["add", "-A", "--ignore-errors", "--", ":(top)", ...outside], { okExitCodes: [0, 1] })
           // nested repositories are the agent's own git dirs: never staged as gitlinks, which your
           // own `git status` would enter (and run their config)
           const staged = (yield* run("cleanup", ["diff", "--cached", "--raw", "--no-renames", "-z", ...DIFF_FLAGS]))
@@ -346,17 +349,6 @@ export class Git extends Context.Service<
           yield* run("cleanup", ["branch", "-D", branch])
           return true
         }),
-        diff: Effect.fn("Git.diff")(function* (repo: string, worktree: string, base: string) {
-          const { admin, run } = yield* inWorktree(repo, worktree, "diff")
-          // a private index: `add -A` stages untracked files for the diff without touching the worktree's own index
-          const index = `${admin}/taskq-diff-index-${process.pid}-${Math.random().toString(36).slice(2)}`
-          const env = { GIT_INDEX_FILE: index }
-          return yield* Effect.gen(function* () {
-            yield* run("diff", ["read-tree", "HEAD"], { env })
-            yield* run("diff", ["add", "-A", "--ignore-errors"], { env, okExitCodes: [0, 1] })
-            return (yield* run("diff", ["diff", ...DIFF_FLAGS, "--cached", base], { env })).stdout
-          }).pipe(Effect.ensuring(fs.remove(index, { force: true }).pipe(Effect.ignore)))
-        }),
         prepareBox: Effect.fn("Git.prepareBox")(function* (repo, worktree, branch, boxDir) {
           const w = yield* inWorktree(repo, worktree, "setup")
           return yield* prepareBox({ ...w, worktree, branch, boxDir }).pipe(
@@ -393,7 +385,6 @@ export const gitTestLayer = (overrides: Partial<Git["Service"]> = {}) =>
         listWorktrees: () => Effect.succeed([]),
         removeWorktree: () => Effect.void,
         deleteBranch: () => Effect.succeed(false),
-        diff: () => Effect.succeed(""),
         branchExists: () => Effect.succeed(false),
         adminDir: (_repo, worktree) => Effect.succeed(worktree),
         snapshot: () => Effect.succeed(undefined),
@@ -403,6 +394,16 @@ export const gitTestLayer = (overrides: Partial<Git["Service"]> = {}) =>
       })
     })
   )
+
+/** Paths of the gitlinks (mode 160000) in `ls-files --stage -z` or `ls-tree -r -z` output. */
+export const gitlinkPaths = (raw: string): ReadonlyArray<string> =>
+  raw
+    .split("\0")
+    .filter((entry) => entry.startsWith("160000 "))
+    .flatMap((entry) => {
+      const tab = entry.indexOf("\t")
+      return tab < 0 ? [] : [entry.slice(tab + 1)]
+    })
 
 /** Paths that `diff --cached --raw -z` shows becoming gitlinks (mode 160000). */
 export const nestedRepos = (raw: string): ReadonlyArray<string> => {

@@ -162,6 +162,13 @@ const agentTip = Effect.fnUntraced(function* (gitDir: string, branch: string) {
   return packed === undefined ? undefined : packedRef(packed, `refs/heads/${branch}`)
 })
 
+/** `<sha>\t<path>` of each gitlink (mode 160000) in `ls-tree -r -z` output. */
+const gitlinkEntries = (raw: string): ReadonlyArray<string> =>
+  raw
+    .split("\0")
+    .filter((entry) => entry.startsWith("160000 "))
+    .map((entry) => entry.slice("160000 commit ".length))
+
 export const importBox = Effect.fnUntraced(function* (input: BoxInput & { readonly repoRun: GitRun }) {
   const fs = yield* FileSystem.FileSystem
   const { ref, repoRun, branch, boxDir } = input
@@ -218,6 +225,20 @@ export const importBox = Effect.fnUntraced(function* (input: BoxInput & { readon
   ]).pipe(Effect.ensuring(fs.remove(view, { recursive: true, force: true }).pipe(Effect.ignore)))
 
   if (yield* ancestor(tip, current)) return undefined
+  // a gitlink is a nested repository: host git (and yours, in the worktree) would enter it and run
+  // its config. The agent's branch may keep the ones its base had, never add or repoint one
+  const links = (commit: string) =>
+    repoRun("import", ["ls-tree", "-r", "-z", "--full-tree", commit]).pipe(
+      Effect.map((r) => new Set(gitlinkEntries(r.stdout)))
+    )
+  const before = yield* links(start)
+  const added = [...(yield* links(tip))].filter((entry) => !before.has(entry))
+  if (added.length > 0)
+    return yield* fail(
+      "import",
+      `the agent's branch adds a nested repository (gitlink) at ${added.map((e) => e.split("\t")[1]).join(", ")}; ` +
+        `not importing it. The agent's commits stay in ${gitDir}`
+    )
   if (current !== start && !(yield* ancestor(current, tip)))
     return yield* fail(
       "import",

@@ -90,23 +90,6 @@ layer(Git.layer.pipe(Layer.provideMerge(NodeServices.layer)), { excludeTestServi
       })
     )
 
-    it.effect("diff shows modified and untracked files against the base and leaves the index alone", () =>
-      Effect.gen(function* () {
-        const g = yield* Git
-        const repo = makeRepo()
-        const wt = join(tempDir(), "wt")
-        yield* g.addWorktree(repo, wt, "d", "main")
-        writeFileSync(join(wt, "README.md"), "changed\n")
-        writeFileSync(join(wt, "new.txt"), "brand new\n")
-        const before = git(wt, "status", "--porcelain")
-        const diff = yield* g.diff(repo, wt, "main")
-        assert.include(diff, "+changed")
-        assert.include(diff, "+++ b/new.txt")
-        assert.include(diff, "+brand new")
-        assert.strictEqual(git(wt, "status", "--porcelain"), before)
-      })
-    )
-
     it.effect("repoRoot and currentBase refuse what is not a usable repository", () =>
       Effect.gen(function* () {
         const g = yield* Git
