@@ -67,7 +67,11 @@ describe("taskq run --poll", () => {
       ).code,
       0
     )
-    await until(`${quick} in review`, () => sc.record(quick).status === "review")
+    // reported once its container is parked (stopped until review), a moment after the record says review
+    await until(
+      `${quick} in review and reported`,
+      () => sc.record(quick).status === "review" && stdout.includes(`${quick}: review`)
+    )
     assert.include(stdout, `${quick}: review`)
 
     const slow = uid("polls")
