@@ -20,9 +20,11 @@ source scripts/lib/scripted-model.sh
 start_scripted_model "$work"
 cleanup_all() {
   kill "$MODEL_PID" 2>/dev/null || true
+  trap - EXIT
   for id in $(seq -f "R-%03g" "$N") $(seq -f "K-%03g" "$K"); do
     docker ps -aq --filter "label=taskq.task=$id" | xargs -r docker rm -f >/dev/null
   done
+  rm -rf "$work"
 }
 trap cleanup_all EXIT
 mkdir -p "$TASKQ_QUEUE_DIR"

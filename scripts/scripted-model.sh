@@ -12,6 +12,7 @@ export PATH="$(bash scripts/ensure-node.sh):$PATH"
 work="$(mktemp -d /tmp/taskq-model.XXXXXX)"
 source scripts/lib/scripted-model.sh
 start_scripted_model "$work"
+trap 'kill $MODEL_PID 2>/dev/null || true; rm -rf "$work"' EXIT
 write_model_config "$work/opencode.json"
 cat <<TXT
 scripted model: $(cat "$work/model.url")/v1 (containers: http://host.docker.internal:$MODEL_PORT/v1), Ctrl-C stops it
