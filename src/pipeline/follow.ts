@@ -2,6 +2,7 @@
 import { Console, Effect } from "effect"
 import type { AgentEvent } from "../adapters/agentEvents.js"
 import { feed, initialFeed } from "../adapters/agentFeed.js"
+import { printable } from "../support/printable.js"
 
 export interface Follower {
   /** Shows what an event of the session says (text lines, tool calls, tokens and cost). */
@@ -13,7 +14,7 @@ export interface Follower {
 /** A follower for one task; paths under `dir` (the worktree) are shown relative to it. */
 export const agentFollower = (taskId: string, dir: string): Follower => {
   let state = initialFeed
-  const show = (line: string) => Console.error(`[${taskId}] ${line}`)
+  const show = (line: string) => Console.error(`[${taskId}] ${printable(line)}`)
   return {
     onEvent: (e) =>
       Effect.suspend(() => {

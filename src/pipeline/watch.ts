@@ -1,6 +1,7 @@
 /** Watching a task container while the agent works: its death, and (with --follow) its output. */
 import { Console, Effect, Option, Result, Schedule, Stream } from "effect"
 import { ContainerDied, describeStop, Docker, type DockerFailure } from "../adapters/Docker.js"
+import { printable } from "../support/printable.js"
 
 /** The container's death (or the engine's silence past our patience), or nothing while it runs. */
 const deathOf = Effect.fnUntraced(function* (name: string) {
@@ -60,7 +61,7 @@ export const containerDeath = <E>(name: string, lost: E) =>
 export const followLogs = Effect.fnUntraced(function* (taskId: string, name: string) {
   const docker = yield* Docker
   yield* docker.logs(name).pipe(
-    Stream.runForEach((line) => Console.error(`[${taskId}] ${line}`)),
+    Stream.runForEach((line) => Console.error(`[${taskId}] ${printable(line)}`)),
     Effect.ignore
   )
 })
