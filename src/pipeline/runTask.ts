@@ -401,9 +401,6 @@ const success = Effect.fn("runTask.success")(function* (task: TaskRecord, option
   yield* importAgentCommits(task)
   const pushed = yield* publishBranch(task) // a URL repo gets the task branch back
   if (pushed) yield* say(options, task, "success", `pushed ${task.branch} to ${pushed}`)
-  // parked before the move to review: the task is in review exactly when its outcome is reported
-  const container = (yield* tasks.get(task.id)).container
-  if (!options.keepRunning && container) yield* park(container, (m) => say(options, task, "success", m))
   const done = yield* tasks.transition(task.id, "ok", { finished_at: yield* nowIso, runner: null })
   yield* say(options, task, "success", `agent finished; ${task.id} is ready for review (taskq review --id ${task.id})`)
   return done
