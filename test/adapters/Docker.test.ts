@@ -105,6 +105,45 @@ layer(LiveDocker, { excludeTestServices: true })("Docker (real engine)", (it) =>
       assert.isTrue(Option.isNone(yield* docker.inspect("taskq-surely-absent")))
     })
   )
+
+  it.effect(
+    "the isolated network: created once with inter-container traffic off; a same-named open one is refused",
+    () =>
+      Effect.gen(function* () {
+        const docker = yield* Docker
+        const suffix = Math.random().toString(36).slice(2, 8)
+        const name = `dt-net-${suffix}`
+        const open = `dt-open-${suffix}`
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => execFileSync("docker", ["network", "rm", name, open], { stdio: "ignore" })).pipe(
+            Effect.ignore
+          )
+        )
+        yield* docker.ensureIsolatedNetwork(name, `dtn${suffix}`)
+        yield* docker.ensureIsolatedNetwork(name, `dtn${suffix}`)
+        const options = execFileSync(
+          "docker",
+          ["network", "inspect", "-f", '{{index .Options "com.docker.network.bridge.enable_icc"}} {{.Driver}}', name],
+          { encoding: "utf8" }
+        ).trim()
+        assert.strictEqual(options, "false bridge")
+        execFileSync("docker", ["network", "create", open], { stdio: "ignore" })
+        const e = yield* docker.ensureIsolatedNetwork(open, `dto${suffix}`).pipe(Effect.flip)
+        assert.include(
+          e.message,
+          `network ${open} exists but is not a bridge with com.docker.network.bridge.enable_icc=false`
+        )
+        // a container on it is limited and says how it ended
+        const id = taskId("net")
+        const c = yield* docker.startContainer(
+          sleeper(id, { network: name, memoryBytes: 64 * 1024 * 1024, pidsLimit: 32, cmd: ["1"] })
+        )
+        yield* Effect.sleep("2 seconds")
+        const state = Option.getOrThrow(yield* docker.inspect(c.name))
+        assert.deepInclude(state, { network: name, memoryBytes: 64 * 1024 * 1024, pidsLimit: 32, oomKilled: false })
+        yield* docker.removeTaskContainers(id)
+      })
+  )
 })
 
 layer(Docker.layerAt("/nonexistent/docker.sock"), { excludeTestServices: true })("Docker (no engine)", (it) => {

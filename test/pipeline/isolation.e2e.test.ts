@@ -64,7 +64,7 @@ describe("the task box (real runtime)", () => {
       "--task",
       scripted("Fail", [{ httpError: 400, message: "refused by the provider" }])
     )
-    const run = await taskq(s, env, "run", "--follow")
+    const run = await taskq(s, env, "run", "--follow", "--keep-running")
     assert.strictEqual(run.code, 1, run.stderr)
     const r = s.record(id)
     assert.strictEqual(r.status, "review", run.stderr)
@@ -119,7 +119,7 @@ describe("the task box (real runtime)", () => {
       const s = fresh()
       const target = uid("target")
       await s.taskq("add", "--id", target, "--repo", s.repo, "--task", scripted("Wait", [{ text: "waiting" }]))
-      const first = await taskq(s, {}, "run", "--id", target, "--network", network)
+      const first = await taskq(s, {}, "run", "--id", target, "--network", network, "--keep-running")
       assert.strictEqual(first.code, 0, first.stderr)
       const ip = execFileSync(
         "docker",
