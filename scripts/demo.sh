@@ -46,13 +46,14 @@ echo; echo "the agent's change in $wt:"
 git -c safe.directory='*' -C "$wt" add -N .
 git -c safe.directory='*' -C "$wt" --no-pager diff --stat
 git -c safe.directory='*' -C "$wt" --no-pager diff
+node_bin=$(command -v node) # the Node >= 22.19 that ensure-node.sh found or installed
 cat <<TXT
 
 Next steps (the container is stopped while nobody looks; review starts it again):
   export TASKQ_QUEUE_DIR=$TASKQ_QUEUE_DIR
-  node $root/dist/taskq.mjs review --id T-001    # open the agent's session
-  node $root/dist/taskq.mjs done --id T-001      # accept it
-  node $root/dist/taskq.mjs cleanup              # remove container, worktree, agent state
+  $node_bin $root/dist/taskq.mjs review --id T-001    # open the agent's session
+  $node_bin $root/dist/taskq.mjs done --id T-001      # accept it
+  $node_bin $root/dist/taskq.mjs cleanup              # remove container, worktree, agent state
 TXT
 if [ -t 0 ] && [ "${DEMO_EXIT:-}" != 1 ]; then
   echo
