@@ -1,8 +1,10 @@
 // Real temp dirs, real git repositories, and the real taskq binary as a child process.
+import { Schema } from "effect"
 import { execFileSync, spawn } from "node:child_process"
-import { mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { ErrorReport } from "../../src/store/ErrorStore.js"
 
 export const BIN = resolve("dist/taskq.mjs")
 
@@ -49,6 +51,12 @@ export const makeRepo = (dir = tempDir("taskq-repo-")): string => {
   git(dir, "commit", "-q", "-m", "init")
   return dir
 }
+
+/** The error report of task `id` in the queue folder `queue`, decoded as taskq writes it. */
+export const errorReport = (queue: string, id: string): ErrorReport =>
+  Schema.decodeUnknownSync(Schema.fromJsonString(ErrorReport))(
+    readFileSync(join(queue, "errors", `${id}.json`), "utf8")
+  )
 
 export interface CliResult {
   readonly code: number | null

@@ -1,10 +1,20 @@
 // Narrow fakes of the runtime for unit tests of the pipeline (Layer.mock: a member a test did not
 // expect fails it). The happy path of one attempt is implemented; a test overrides what it needs.
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect, Layer, Option } from "effect"
+import { join } from "node:path"
 import { type ContainerState, Docker } from "../../src/adapters/Docker.js"
 import { Git } from "../../src/adapters/Git.js"
 import { OpenCode } from "../../src/adapters/OpenCode.js"
+import { storeLayer } from "../../src/cli/queueUrl.js"
+import { silentProgress } from "../../src/pipeline/progress.js"
+import type { RunOptions } from "../../src/pipeline/runTask.js"
+import { TaskRepository } from "../../src/store/TaskRepository.js"
+import { TaskqConfig } from "../../src/support/config.js"
 import { HostFacts } from "../../src/support/hostFacts.js"
+import { QueuePaths } from "../../src/support/paths.js"
+import { tempDir } from "./fixtures.js"
+import { sampleRecord } from "./layers.js"
 
 export interface Fakes {
   readonly git?: Partial<Git["Service"]>
@@ -80,3 +90,34 @@ export const runtimeMocks = (fakes: Fakes, calls: Array<string>) =>
     }),
     Layer.mock(HostFacts)({ runner: Effect.succeed({ hostname: "box", pid: 7, id: "box:7" }) })
   )
+
+/** Options of one attempt for unit tests: short limits, nothing followed, no progress output. */
+export const testRunOptions: RunOptions = {
+  image: "test",
+  cleanupOnFail: false,
+  dirtyRun: false,
+  follow: false,
+  readyTimeout: "5 seconds",
+  idleTimeout: "5 seconds",
+  wallTimeout: "10 seconds",
+  askPolicy: "deny",
+  progress: silentProgress
+}
+
+/**
+ * A real JSONL store in a temp queue (`root`, inside `dir`) with the default settings, the runtime
+ * faked by `runtimeMocks(fakes, calls)`, and `seed`: one todo task T-1 on the repository `root/repo`.
+ */
+export const fakeRuntimeWorld = (fakes: Fakes, calls: Array<string>) => {
+  const dir = tempDir()
+  const root = join(dir, "queue")
+  const layer = Layer.mergeAll(
+    storeLayer.pipe(Layer.provideMerge(QueuePaths.layer(root))),
+    runtimeMocks(fakes, calls)
+  ).pipe(Layer.provideMerge(TaskqConfig.layerTest()), Layer.provideMerge(NodeServices.layer))
+  const seed = Effect.gen(function* () {
+    const record = sampleRecord("T-1", root, { repo: join(root, "repo") })
+    yield* (yield* TaskRepository).add({ record, prompt: "do it\n" })
+  })
+  return { dir, root, layer, seed }
+}

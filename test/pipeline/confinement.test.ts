@@ -1,8 +1,7 @@
 // Issue 9, scenario 1 and 3: ids read from tasks.jsonl are validated, paths derived from them stay
 // inside the queue, and links inside the queue are never followed. Each attack ends with nothing reached.
-import * as NodeServices from "@effect/platform-node/NodeServices"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import {
   existsSync,
   lstatSync,
@@ -14,16 +13,12 @@ import {
   writeFileSync
 } from "node:fs"
 import { join } from "node:path"
-import { silentProgress } from "../../src/pipeline/progress.js"
-import { runTask, type RunOptions } from "../../src/pipeline/runTask.js"
+import { runTask } from "../../src/pipeline/runTask.js"
 import { TaskRepository } from "../../src/store/TaskRepository.js"
-import { TaskqConfig } from "../../src/support/config.js"
-import { QueuePaths } from "../../src/support/paths.js"
 import { cli } from "../helpers/cli.js"
 import { tempDir } from "../helpers/fixtures.js"
 import { sampleRecord } from "../helpers/layers.js"
-import { runtimeMocks } from "../helpers/runtimeMocks.js"
-import { storeLayer } from "../../src/cli/queueUrl.js"
+import { fakeRuntimeWorld, testRunOptions } from "../helpers/runtimeMocks.js"
 
 /** Every path below `dir` with its content (files) or link target: equal snapshots = untouched. */
 export const snapshot = (dir: string): Record<string, string> => {
@@ -140,34 +135,12 @@ describe("links inside the queue are never followed", () => {
     })
   )
 
-  const options: RunOptions = {
-    image: "test",
-    cleanupOnFail: false,
-    dirtyRun: false,
-    follow: false,
-    readyTimeout: "5 seconds",
-    idleTimeout: "5 seconds",
-    wallTimeout: "10 seconds",
-    askPolicy: "deny",
-    progress: silentProgress
-  }
   /** A real store, fake runtime adapters that record what the agent would be sent. */
-  const runWorld = (prompts: Array<string>) => {
-    const dir = tempDir()
-    const root = join(dir, "queue")
-    const store = storeLayer.pipe(Layer.provideMerge(QueuePaths.layer(root)))
-    const layer = Layer.mergeAll(
-      store,
-      runtimeMocks(
-        { opencode: { send: (_server, _session, message) => Effect.sync(() => void prompts.push(message.text)) } },
-        []
-      )
-    ).pipe(Layer.provideMerge(TaskqConfig.layerTest()), Layer.provideMerge(NodeServices.layer))
-    const seed = Effect.gen(function* () {
-      yield* (yield* TaskRepository).add({ record: sampleRecord("T-1", root, { repo: dir }), prompt: "do it\n" })
-    })
-    return { dir, root, layer, seed }
-  }
+  const runWorld = (prompts: Array<string>) =>
+    fakeRuntimeWorld(
+      { opencode: { send: (_server, _session, message) => Effect.sync(() => void prompts.push(message.text)) } },
+      []
+    )
 
   it.live("run with queue/tasks/<id>.md a link to a host file: refused, nothing sent to the model", () => {
     const prompts: Array<string> = []
@@ -178,7 +151,7 @@ describe("links inside the queue are never followed", () => {
       const md = join(w.root, "tasks", "T-1.md")
       rmSync(md)
       symlinkSync(join(w.dir, "id_rsa"), md)
-      const outcome = yield* runTask("T-1", options)
+      const outcome = yield* runTask("T-1", testRunOptions)
       assert.strictEqual(outcome._tag, "Failed")
       assert.deepStrictEqual(prompts, [])
       const t = yield* (yield* TaskRepository).get("T-1")
@@ -193,7 +166,7 @@ describe("links inside the queue are never followed", () => {
       yield* w.seed
       const target = join(w.dir, "elsewhere")
       symlinkSync(target, join(w.root, "worktrees", "T-1"))
-      const outcome = yield* runTask("T-1", options)
+      const outcome = yield* runTask("T-1", testRunOptions)
       assert.strictEqual(outcome._tag, "Failed")
       assert.isFalse(existsSync(target))
       assert.include((yield* (yield* TaskRepository).get("T-1")).error, "symbolic link")
@@ -209,7 +182,7 @@ describe("links inside the queue are never followed", () => {
       writeFileSync(join(target, "attempt-1", "keep.txt"), "keep\n")
       symlinkSync(target, join(w.root, "opencode", "T-1"))
       const before = snapshot(target)
-      const outcome = yield* runTask("T-1", options)
+      const outcome = yield* runTask("T-1", testRunOptions)
       assert.strictEqual(outcome._tag, "Failed")
       assert.deepStrictEqual(snapshot(target), before)
       assert.include((yield* (yield* TaskRepository).get("T-1")).error, "symbolic link")

@@ -7,26 +7,15 @@ import { Docker } from "../../src/adapters/Docker.js"
 import type { TaskRecord } from "../../src/core/task.js"
 import { type QueueRunOptions, runOnce } from "../../src/pipeline/runQueue.js"
 import { runRunner } from "../../src/pipeline/runner.js"
-import { silentProgress } from "../../src/pipeline/progress.js"
 import type { TaskOutcome } from "../../src/pipeline/runTask.js"
 import { TaskRunner } from "../../src/pipeline/TaskRunner.js"
 import { ErrorStore } from "../../src/store/ErrorStore.js"
 import { TaskRepository } from "../../src/store/TaskRepository.js"
 import { HostFacts } from "../../src/support/hostFacts.js"
 import { sampleRecord } from "../helpers/layers.js"
+import { testRunOptions } from "../helpers/runtimeMocks.js"
 
-const options: QueueRunOptions = {
-  image: "test",
-  cleanupOnFail: false,
-  dirtyRun: false,
-  follow: false,
-  readyTimeout: "5 seconds",
-  idleTimeout: "5 seconds",
-  wallTimeout: "10 seconds",
-  askPolicy: "deny",
-  progress: silentProgress,
-  maxParallel: 2
-}
+const options: QueueRunOptions = { ...testRunOptions, maxParallel: 2 }
 
 const todo = (id: string, minute: number) =>
   sampleRecord(id, "/q", { created_at: `2026-01-01T00:${String(minute).padStart(2, "0")}:00.000Z` })

@@ -1,71 +1,30 @@
 // The pipeline's failure policy with narrow fakes (Layer.mock: a member a test did not implement
 // fails loudly), for the paths hard to provoke for real: interruption at each stage, cleanup steps
 // that fail or hang themselves. The store is the real one, in a temp queue.
-import * as NodeServices from "@effect/platform-node/NodeServices"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Layer, Option } from "effect"
+import { Deferred, Effect, Fiber, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { DockerUnavailable } from "../../src/adapters/dockerErrors.js"
 import { AgentFailed } from "../../src/adapters/openCodeErrors.js"
-import { runTask, type RunOptions } from "../../src/pipeline/runTask.js"
-import { silentProgress } from "../../src/pipeline/progress.js"
+import { runTask } from "../../src/pipeline/runTask.js"
 import { ErrorStore } from "../../src/store/ErrorStore.js"
 import { TaskRepository } from "../../src/store/TaskRepository.js"
-import { storeAt } from "../helpers/layers.js"
-import { type Fakes, runtimeMocks } from "../helpers/runtimeMocks.js"
-import { tempDir } from "../helpers/fixtures.js"
-import { TaskId } from "../../src/core/task.js"
+import { errorReport } from "../helpers/fixtures.js"
+import { type Fakes, fakeRuntimeWorld, testRunOptions } from "../helpers/runtimeMocks.js"
 
-const options: RunOptions = {
-  image: "test",
-  cleanupOnFail: false,
-  dirtyRun: false,
-  follow: false,
-  readyTimeout: "5 seconds",
-  idleTimeout: "5 seconds",
-  wallTimeout: "10 seconds",
-  askPolicy: "deny",
-  progress: silentProgress
-}
-
-/** A real store in a temp queue, narrow fakes of the runtime, and one todo task T-1. */
-const world = (fakes: Fakes, calls: Array<string>) => {
-  const root = join(tempDir(), "queue")
-  const layer = Layer.mergeAll(storeAt(root), runtimeMocks(fakes, calls)).pipe(Layer.provideMerge(NodeServices.layer))
-  const seed = Effect.gen(function* () {
-    const now = "2026-01-01T00:00:00.000Z"
-    yield* (yield* TaskRepository).add({
-      record: {
-        id: TaskId.make("T-1"),
-        repo: join(root, "repo"),
-        base: "main",
-        branch: "taskq/T-1",
-        worktree_path: join(root, "worktrees", "T-1"),
-        status: "todo",
-        attempt: 1,
-        created_at: now,
-        updated_at: now,
-        task_file: join(root, "tasks", "T-1.md")
-      },
-      prompt: "do it\n"
-    })
-  })
-  return { root, layer, seed }
-}
-
-const report = (root: string) => JSON.parse(readFileSync(join(root, "errors", "T-1.json"), "utf8"))
+const report = (root: string) => errorReport(root, "T-1")
 
 /** A fake method that opens `gate` and then never returns: the stage blocks until interrupted. */
 const blockAt = (gate: Deferred.Deferred<void>) => () =>
   Deferred.succeed(gate, undefined).pipe(Effect.andThen(Effect.never))
 
 /** Seeds T-1, runs it until a fake opens `gate`, interrupts it, and returns the record afterwards. */
-const runAndInterrupt = (w: ReturnType<typeof world>, gate: Deferred.Deferred<void>) =>
+const runAndInterrupt = (w: ReturnType<typeof fakeRuntimeWorld>, gate: Deferred.Deferred<void>) =>
   Effect.gen(function* () {
     yield* w.seed
-    const fiber = yield* Effect.forkChild(runTask("T-1", options))
+    const fiber = yield* Effect.forkChild(runTask("T-1", testRunOptions))
     yield* Deferred.await(gate)
     yield* Fiber.interrupt(fiber)
     return yield* (yield* TaskRepository).get("T-1")
@@ -74,10 +33,10 @@ const runAndInterrupt = (w: ReturnType<typeof world>, gate: Deferred.Deferred<vo
 describe("runTask with narrow fakes", () => {
   it.live("success: review with container, port, session and attempt dirs recorded", () => {
     const calls: Array<string> = []
-    const w = world({}, calls)
+    const w = fakeRuntimeWorld({}, calls)
     return Effect.gen(function* () {
       yield* w.seed
-      const outcome = yield* runTask("T-1", options)
+      const outcome = yield* runTask("T-1", testRunOptions)
       assert.strictEqual(outcome._tag, "Review")
       const r = yield* (yield* TaskRepository).get("T-1")
       assert.deepInclude(r, {
@@ -100,11 +59,11 @@ describe("runTask with narrow fakes", () => {
   })
 
   it.live("a task that is not todo is skipped, untouched", () => {
-    const w = world({}, [])
+    const w = fakeRuntimeWorld({}, [])
     return Effect.gen(function* () {
       yield* w.seed
       yield* (yield* TaskRepository).transition("T-1", "cancel")
-      const outcome = yield* runTask("T-1", options)
+      const outcome = yield* runTask("T-1", testRunOptions)
       assert.strictEqual(outcome._tag, "Skipped")
       assert.strictEqual((yield* (yield* TaskRepository).get("T-1")).status, "cancelled")
       assert.strictEqual(outcome._tag === "Skipped" ? outcome.reason : "", "not todo (claimed by another runner?)")
@@ -112,10 +71,10 @@ describe("runTask with narrow fakes", () => {
   })
 
   it.live("a refusal in setup is a StageError of stage setup whose cause is kept as cause_tag", () => {
-    const w = world({ git: { branchExists: () => Effect.succeed(true) } }, [])
+    const w = fakeRuntimeWorld({ git: { branchExists: () => Effect.succeed(true) } }, [])
     return Effect.gen(function* () {
       yield* w.seed
-      const outcome = yield* runTask("T-1", options)
+      const outcome = yield* runTask("T-1", testRunOptions)
       assert.strictEqual(outcome._tag, "Failed")
       assert.deepInclude(report(w.root), { stage: "setup", exit_code: 1, cause_tag: "InvalidInput" })
       assert.include(report(w.root).stderr, "branch taskq/T-1 already exists")
@@ -136,7 +95,7 @@ describe("runTask with narrow fakes", () => {
         const calls: Array<string> = []
         return Effect.gen(function* () {
           const gate = yield* Deferred.make<void>()
-          const w = world(fakes(gate), calls)
+          const w = fakeRuntimeWorld(fakes(gate), calls)
           yield* Effect.gen(function* () {
             const r = yield* runAndInterrupt(w, gate)
             assert.strictEqual(r.status, "failed")
@@ -159,7 +118,7 @@ describe("runTask with narrow fakes", () => {
 
   it.live("a failing stage with --cleanup-on-fail: containers removed, work snapshotted, worktree removed", () => {
     const calls: Array<string> = []
-    const w = world(
+    const w = fakeRuntimeWorld(
       {
         opencode: {
           send: () => Effect.fail(new AgentFailed({ reason: "APIError: model exploded", statusCode: 500 }))
@@ -186,7 +145,7 @@ describe("runTask with narrow fakes", () => {
     )
     return Effect.gen(function* () {
       yield* w.seed
-      const outcome = yield* runTask("T-1", { ...options, cleanupOnFail: true })
+      const outcome = yield* runTask("T-1", { ...testRunOptions, cleanupOnFail: true })
       assert.strictEqual(outcome._tag, "Failed")
       const r = yield* (yield* TaskRepository).get("T-1")
       assert.strictEqual(r.status, "failed")
@@ -215,7 +174,7 @@ describe("runTask with narrow fakes", () => {
     const unreachable = new DockerUnavailable({ endpoint: "unix:///x.sock", reason: "gone" })
     return Effect.gen(function* () {
       const gate = yield* Deferred.make<void>()
-      const w = world(
+      const w = fakeRuntimeWorld(
         {
           opencode: { send: blockAt(gate) },
           docker: { listTaskContainers: () => Effect.fail(unreachable) }
@@ -237,10 +196,10 @@ describe("runTask with narrow fakes", () => {
     const calls: Array<string> = []
     return Effect.gen(function* () {
       const gate = yield* Deferred.make<void>()
-      const w = world({ opencode: { send: blockAt(gate) }, docker: { stop: () => Effect.never } }, calls)
+      const w = fakeRuntimeWorld({ opencode: { send: blockAt(gate) }, docker: { stop: () => Effect.never } }, calls)
       yield* Effect.gen(function* () {
         yield* w.seed
-        const fiber = yield* Effect.forkChild(runTask("T-1", options))
+        const fiber = yield* Effect.forkChild(runTask("T-1", testRunOptions))
         yield* Deferred.await(gate)
         const interrupting = yield* Effect.forkChild(Fiber.interrupt(fiber))
         // advance the clock in small steps until the release gives up on the hung stop
