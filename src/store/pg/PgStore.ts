@@ -16,9 +16,9 @@ import {
 } from "../../core/errors.js"
 import { patchFieldNames, runtimeFieldNames, TaskRecord, TaskRecordFromJson, type TaskStatus } from "../../core/task.js"
 import { nowIso } from "../../core/time.js"
-import { transitionTable } from "../../core/transitions.js"
+import { type Move, transitionTable } from "../../core/transitions.js"
 import { ErrorReport, ErrorStore } from "../ErrorStore.js"
-import { type RuntimePatch, TaskRepository } from "../TaskRepository.js"
+import { type NewTask, type RuntimePatch, TaskRepository } from "../TaskRepository.js"
 import { type RunnerInfo, SharedQueue } from "./SharedQueue.js"
 import { migrate } from "./schema.js"
 
@@ -109,9 +109,9 @@ export const pgStoreLayer = (options: PgStoreOptions) =>
           renew(id, runner).pipe(Effect.delay(renewEvery), Effect.repeat({ until: (held) => !held }), Effect.asVoid)
         )
 
-      const transition = Effect.fnUntraced(function* (
+      const transition = Effect.fn("TaskRepository.transition")(function* (
         id: string,
-        move: keyof typeof transitionTable,
+        move: Move,
         patch?: RuntimePatch
       ) {
         const rule = transitionTable[move]
@@ -152,79 +152,71 @@ export const pgStoreLayer = (options: PgStoreOptions) =>
               Effect.mapError(fail),
               Effect.flatMap(decodeAll)
             )
-          )
-        ),
-        get: (id) =>
-          sql<Row>`SELECT seq::text AS seq, record::text AS record FROM taskq_tasks WHERE id = ${id}`.pipe(
-            Effect.mapError(fail),
-            Effect.flatMap((rows): Effect.Effect<TaskRecord, RecordDecodeError | TaskNotFound> =>
-              rows[0] ? decode(rows[0]) : Effect.fail(new TaskNotFound({ id }))
-            )
           ),
-        add: ({ record, prompt }) =>
-          sql
-            .withTransaction(
-              Effect.gen(function* () {
-                const json = Schema.encodeSync(TaskRecordFromJson)(record)
-                const inserted = yield* sql<{ readonly id: string }>`INSERT INTO taskq_tasks (id, status, record)
-                  VALUES (${record.id}, ${record.status}, ${json}::jsonb) ON CONFLICT (id) DO NOTHING RETURNING id`
-                if (inserted.length === 0) return yield* new DuplicateTask({ id: record.id })
-                yield* sql`INSERT INTO taskq_task_files (id, body) VALUES (${record.id}, ${prompt})
-                  ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body`
-                return record
-              })
-            )
-            .pipe((e) => q(e)),
-        transition: (id, move, patch) => transition(id, move, patch),
-        updateRuntime: (id, patch) =>
-          Effect.gen(function* () {
-            const p = patchParts(patch)
-            const stamp = JSON.stringify({ updated_at: yield* nowIso })
-            const rows = yield* sql<Row>`UPDATE taskq_tasks
-              SET record = ((record - ${p.drop}::text[]) || ${p.set}::jsonb) || ${stamp}::jsonb
-              WHERE id = ${id} RETURNING seq::text AS seq, record::text AS record`.pipe(Effect.mapError(fail))
-            return rows[0] ? yield* decode(rows[0]) : yield* new TaskNotFound({ id })
-          }),
-        remove: (id, options) =>
-          sql
-            .withTransaction(
-              Effect.gen(function* () {
-                const rows = yield* sql<Row>`DELETE FROM taskq_tasks WHERE id = ${id} AND status <> 'in_progress'
-                  RETURNING seq::text AS seq, record::text AS record`
-                if (rows[0] === undefined) return yield* refusal(id, "remove")
-                if (options?.purge) yield* sql`DELETE FROM taskq_task_files WHERE id = ${id}`
-                return yield* decode(rows[0])
-              })
-            )
-            .pipe((e) => q(e))
+          Effect.withSpan("TaskRepository.list")
+        ),
+        get: Effect.fn("TaskRepository.get")(function* (id: string) {
+          const rows = yield* sql<Row>`SELECT seq::text AS seq, record::text AS record FROM taskq_tasks
+            WHERE id = ${id}`.pipe(Effect.mapError(fail))
+          return rows[0] ? yield* decode(rows[0]) : yield* new TaskNotFound({ id })
+        }),
+        add: Effect.fn("TaskRepository.add")(
+          function* ({ record, prompt }: NewTask) {
+            const json = Schema.encodeSync(TaskRecordFromJson)(record)
+            const inserted = yield* sql<{ readonly id: string }>`INSERT INTO taskq_tasks (id, status, record)
+              VALUES (${record.id}, ${record.status}, ${json}::jsonb) ON CONFLICT (id) DO NOTHING RETURNING id`
+            if (inserted.length === 0) return yield* new DuplicateTask({ id: record.id })
+            yield* sql`INSERT INTO taskq_task_files (id, body) VALUES (${record.id}, ${prompt})
+              ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body`
+            return record
+          },
+          sql.withTransaction,
+          q
+        ),
+        transition,
+        updateRuntime: Effect.fn("TaskRepository.updateRuntime")(function* (id: string, patch: RuntimePatch) {
+          const p = patchParts(patch)
+          const stamp = JSON.stringify({ updated_at: yield* nowIso })
+          const rows = yield* sql<Row>`UPDATE taskq_tasks
+            SET record = ((record - ${p.drop}::text[]) || ${p.set}::jsonb) || ${stamp}::jsonb
+            WHERE id = ${id} RETURNING seq::text AS seq, record::text AS record`.pipe(Effect.mapError(fail))
+          return rows[0] ? yield* decode(rows[0]) : yield* new TaskNotFound({ id })
+        }),
+        remove: Effect.fn("TaskRepository.remove")(
+          function* (id: string, options?: { readonly purge?: boolean }) {
+            const rows = yield* sql<Row>`DELETE FROM taskq_tasks WHERE id = ${id} AND status <> 'in_progress'
+              RETURNING seq::text AS seq, record::text AS record`
+            if (rows[0] === undefined) return yield* refusal(id, "remove")
+            if (options?.purge) yield* sql`DELETE FROM taskq_task_files WHERE id = ${id}`
+            return yield* decode(rows[0])
+          },
+          sql.withTransaction,
+          q
+        )
       })
 
       const errors = ErrorStore.of({
-        write: (report) =>
-          sql`INSERT INTO taskq_errors (task_id, report) VALUES (${report.task_id}, ${JSON.stringify(report)}::jsonb)
-            ON CONFLICT (task_id) DO UPDATE SET report = EXCLUDED.report`.pipe(
-            Effect.as(`${location} taskq_errors/${report.task_id}`),
-            Effect.mapError(fail)
-          ),
-        read: (id) =>
-          sql<{ readonly report: string }>`SELECT report::text AS report FROM taskq_errors WHERE task_id = ${id}`.pipe(
-            Effect.mapError(fail),
-            Effect.flatMap((rows) =>
-              rows[0]
-                ? decodeReport(rows[0].report).pipe(
-                    Effect.map(Option.some),
-                    Effect.mapError((e) => fail({ message: `error report of ${id}: ${e.message}` }))
-                  )
-                : Effect.succeed(Option.none())
-            )
-          ),
-        remove: (id) =>
-          sql<{
-            readonly task_id: string
-          }>`DELETE FROM taskq_errors WHERE task_id = ${id} RETURNING task_id`.pipe(
-            Effect.map((rows) => rows.length > 0),
-            Effect.mapError(fail)
+        write: Effect.fn("ErrorStore.write")(function* (report: ErrorReport) {
+          yield* sql`INSERT INTO taskq_errors (task_id, report)
+            VALUES (${report.task_id}, ${JSON.stringify(report)}::jsonb)
+            ON CONFLICT (task_id) DO UPDATE SET report = EXCLUDED.report`.pipe(Effect.mapError(fail))
+          return `${location} taskq_errors/${report.task_id}`
+        }),
+        read: Effect.fn("ErrorStore.read")(function* (id: string) {
+          const rows = yield* sql<{ readonly report: string }>`SELECT report::text AS report FROM taskq_errors
+            WHERE task_id = ${id}`.pipe(Effect.mapError(fail))
+          if (!rows[0]) return Option.none<ErrorReport>()
+          return yield* decodeReport(rows[0].report).pipe(
+            Effect.map(Option.some),
+            Effect.mapError((e) => fail({ message: `error report of ${id}: ${e.message}` }))
           )
+        }),
+        remove: Effect.fn("ErrorStore.remove")(function* (id: string) {
+          const rows = yield* sql<{
+            readonly task_id: string
+          }>`DELETE FROM taskq_errors WHERE task_id = ${id} RETURNING task_id`.pipe(Effect.mapError(fail))
+          return rows.length > 0
+        })
       })
 
       const reapExpired = sql
@@ -260,40 +252,41 @@ export const pgStoreLayer = (options: PgStoreOptions) =>
             return olds
           })
         )
-        .pipe((e) => q(e))
+        .pipe((e) => q(e), Effect.withSpan("SharedQueue.reapExpired"))
 
-      const claimNext = (runner: string, patch?: { readonly started_at?: string }) =>
-        Effect.gen(function* () {
-          const now = yield* nowIso
-          const set = JSON.stringify({ status: "in_progress", updated_at: now, runner, ...patch })
-          const rows = yield* sql<Row>`UPDATE taskq_tasks SET status = 'in_progress',
-              record = (record - '{finished_at,error}'::text[]) || ${set}::jsonb,
-              lease_expires_at = now() + make_interval(secs => ${leaseSeconds})
-            WHERE id = (SELECT id FROM taskq_tasks WHERE status = 'todo' ORDER BY seq
-                        FOR UPDATE SKIP LOCKED LIMIT 1)
-            RETURNING seq::text AS seq, record::text AS record`.pipe(Effect.mapError(fail))
-          if (rows[0] === undefined) return Option.none<TaskRecord>()
-          const record = yield* decode(rows[0])
-          yield* startHeartbeat(record.id, runner)
-          return Option.some(record)
-        })
+      const claimNext = Effect.fn("SharedQueue.claimNext")(function* (
+        runner: string,
+        patch?: { readonly started_at?: string }
+      ) {
+        const now = yield* nowIso
+        const set = JSON.stringify({ status: "in_progress", updated_at: now, runner, ...patch })
+        const rows = yield* sql<Row>`UPDATE taskq_tasks SET status = 'in_progress',
+            record = (record - '{finished_at,error}'::text[]) || ${set}::jsonb,
+            lease_expires_at = now() + make_interval(secs => ${leaseSeconds})
+          WHERE id = (SELECT id FROM taskq_tasks WHERE status = 'todo' ORDER BY seq
+                      FOR UPDATE SKIP LOCKED LIMIT 1)
+          RETURNING seq::text AS seq, record::text AS record`.pipe(Effect.mapError(fail))
+        if (rows[0] === undefined) return Option.none<TaskRecord>()
+        const record = yield* decode(rows[0])
+        yield* startHeartbeat(record.id, runner)
+        return Option.some(record)
+      })
 
-      const registerRunner = (runner: string, host: string) =>
-        Effect.gen(function* () {
-          const upsert = sql`INSERT INTO taskq_runners (id, host, lease_expires_at)
-            VALUES (${runner}, ${host}, now() + make_interval(secs => ${leaseSeconds}))
-            ON CONFLICT (id) DO UPDATE SET seen_at = now(), lease_expires_at = EXCLUDED.lease_expires_at`
-          yield* Effect.acquireRelease(upsert.pipe(Effect.mapError(fail)), () =>
-            sql`DELETE FROM taskq_runners WHERE id = ${runner}`.pipe(Effect.ignore)
+      const registerRunner = Effect.fn("SharedQueue.registerRunner")(function* (runner: string, host: string) {
+        const upsert = sql`INSERT INTO taskq_runners (id, host, lease_expires_at)
+          VALUES (${runner}, ${host}, now() + make_interval(secs => ${leaseSeconds}))
+          ON CONFLICT (id) DO UPDATE SET seen_at = now(), lease_expires_at = EXCLUDED.lease_expires_at`
+        yield* Effect.acquireRelease(upsert.pipe(Effect.mapError(fail)), () =>
+          sql`DELETE FROM taskq_runners WHERE id = ${runner}`.pipe(Effect.ignore)
+        )
+        yield* Effect.forkScoped(
+          sql`UPDATE taskq_runners SET seen_at = now(),
+              lease_expires_at = now() + make_interval(secs => ${leaseSeconds}) WHERE id = ${runner}`.pipe(
+            Effect.ignore,
+            Effect.repeat(Schedule.spaced(renewEvery))
           )
-          yield* Effect.forkScoped(
-            sql`UPDATE taskq_runners SET seen_at = now(),
-                lease_expires_at = now() + make_interval(secs => ${leaseSeconds}) WHERE id = ${runner}`.pipe(
-              Effect.ignore,
-              Effect.repeat(Schedule.spaced(renewEvery))
-            )
-          )
-        })
+        )
+      })
 
       const runners = Effect.gen(function* () {
         const rows = yield* sql<{
@@ -324,21 +317,22 @@ export const pgStoreLayer = (options: PgStoreOptions) =>
             }))
           )
         )
-      })
+      }).pipe(Effect.withSpan("SharedQueue.runners"))
 
       const shared = SharedQueue.of({
         location,
         leaseSeconds,
-        prompt: (id) =>
-          sql<{ readonly body: string }>`SELECT body FROM taskq_task_files WHERE id = ${id}`.pipe(
-            Effect.mapError(fail),
-            Effect.flatMap((rows) => (rows[0] ? Effect.succeed(rows[0].body) : Effect.fail(new TaskNotFound({ id }))))
-          ),
+        prompt: Effect.fn("SharedQueue.prompt")(function* (id: string) {
+          const rows = yield* sql<{ readonly body: string }>`SELECT body FROM taskq_task_files
+            WHERE id = ${id}`.pipe(Effect.mapError(fail))
+          return rows[0] ? rows[0].body : yield* new TaskNotFound({ id })
+        }),
         reapExpired,
         claimNext,
         registerRunner,
-        drain: (runner) =>
-          sql`UPDATE taskq_runners SET draining = true WHERE id = ${runner}`.pipe(Effect.asVoid, Effect.mapError(fail)),
+        drain: Effect.fn("SharedQueue.drain")(function* (runner: string) {
+          yield* sql`UPDATE taskq_runners SET draining = true WHERE id = ${runner}`.pipe(Effect.mapError(fail))
+        }),
         runners
       })
 

@@ -35,12 +35,15 @@ export const pgClientLayer = (url: string) =>
 export const pgQueueLayer = (url: string, leaseSeconds: number) =>
   pgStoreLayer({ location: redactUrl(url), leaseSeconds }).pipe(Layer.provide(pgClientLayer(url)))
 
+/** Applies the missing migrations; the versions applied and the version now. */
+const migrateAll = Effect.gen(function* () {
+  const applied = yield* migrate()
+  return { applied, version: yield* currentVersion }
+})
+
 /** Applies the missing migrations of the database at `url`; the versions applied and the version now. */
 export const migrateUrl = (url: string) =>
-  Effect.gen(function* () {
-    const applied = yield* migrate()
-    return { applied, version: yield* currentVersion }
-  }).pipe(
+  migrateAll.pipe(
     Effect.mapError((e) => new QueueError({ path: redactUrl(url), reason: e.message })),
     Effect.provide(pgClientLayer(url))
   )
