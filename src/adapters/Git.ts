@@ -1,49 +1,23 @@
 /**
- * Git, through its command line: repository checks, worktrees, branches, diffs, and the agent's
- * private git dir (gitBox.ts). Host-side git never executes configuration the agent could have
- * written (gitSafety.ts): calls on a task use the git dir taskq created, verified first.
+ * Git, through its command line: repository checks, worktrees, branches, and the agent's private
+ * git dir (gitBox.ts). Host-side git never executes configuration the agent could have written
+ * (gitSafety.ts): calls on a task use the git dir taskq created, verified first (gitCommand.ts).
  */
-import { Config, Context, Effect, FileSystem, Layer, Option, Schedule, Semaphore } from "effect"
-import { ChildProcessSpawner } from "effect/process"
+import { Config, Context, Effect, FileSystem, Layer, Option, Schedule } from "effect"
 import { InvalidInput } from "../core/errors.js"
-import { type CommandOptions, runCommand } from "../support/process.js"
 import { currentUid } from "../support/user.js"
-import type { BindMount } from "./Docker.js"
-import { importBox, prepareBox } from "./gitBox.js"
-import { BranchNotMerged, type GitError, GitRefused } from "./gitErrors.js"
-import { DIFF_FLAGS, gitFileTarget, HARDENED_ENV, HARDENING, safeDirectories } from "./gitSafety.js"
+import { type GitBox, importBox, prepareBox } from "./gitBox.js"
+import { makeGitCommands, refused, type RepoOwner, stdoutOf as out } from "./gitCommand.js"
+import { BranchNotMerged, type GitError } from "./gitErrors.js"
+import { parseWorktrees, type WorktreeInfo } from "./gitOutput.js"
+import { snapshot } from "./gitSnapshot.js"
 
-export interface WorktreeInfo {
-  readonly path: string
-  readonly head: string
-  readonly branch: string | undefined
-}
+export type { GitBox } from "./gitBox.js"
 
-/** Who owns a repository's git dir: host git on its tasks runs as them when taskq is root. */
-export interface RepoOwner {
-  readonly uid: number
-  readonly gid: number
-}
-
-/** The agent's private git dir of one attempt and what the container needs mounted for it. */
-export interface GitBox {
-  readonly gitDir: string
-  readonly mounts: ReadonlyArray<BindMount>
-}
-
-/** One resolved repository: its common git dir and the user host git runs as (undefined: taskq's own). */
-export interface RepoRef {
-  readonly repo: string
-  readonly common: string
-  readonly owner: RepoOwner
-  readonly runAs: RepoOwner | undefined
-}
-
-export type GitRun = (
-  stage: string,
-  args: ReadonlyArray<string>,
-  options?: CommandOptions
-) => Effect.Effect<{ readonly stdout: string; readonly exitCode: number }, GitError>
+// another taskq process may hold a git lock in the same repository: retry those briefly
+const isLockContention = (e: GitError) =>
+  e._tag === "CommandFailed" &&
+  /\.lock'?: File exists|could not lock config file|Unable to create .*\.lock/i.test(e.stderr)
 
 export class Git extends Context.Service<
   Git,
@@ -76,7 +50,10 @@ export class Git extends Context.Service<
      * and checked against the worktree's `.git` file: a file that points elsewhere is refused.
      */
     readonly adminDir: (repo: string, worktree: string) => Effect.Effect<string, GitError>
-    /** Commits every change in the worktree to its branch, so removing it loses nothing; the new commit or undefined. */
+    /**
+     * Commits every change in the worktree to its branch, so removing it loses nothing; the new
+     * commit, or undefined when there was nothing to commit.
+     */
     readonly snapshot: (repo: string, worktree: string, message: string) => Effect.Effect<string | undefined, GitError>
     readonly listWorktrees: (repo: string) => Effect.Effect<ReadonlyArray<WorktreeInfo>, GitError>
     /** Removes the worktree at `path` (forced: local changes go with it); nothing to do is fine. */
@@ -91,7 +68,6 @@ export class Git extends Context.Service<
       base: string,
       options?: { readonly force?: boolean }
     ) => Effect.Effect<boolean, GitError>
-    /** The worktree's changes against `base`, untracked files included, without touching its index. */
     /**
      * Creates the agent's private git dir in `boxDir` for the worktree's `branch`: its own refs,
      * index and objects, the repository's objects read-only through alternates. The container sees
@@ -119,120 +95,29 @@ export class Git extends Context.Service<
   static readonly layer = Layer.effect(
     Git,
     Effect.gen(function* () {
-      const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
       const fs = yield* FileSystem.FileSystem
       const home = yield* Config.option(Config.String("HOME")).pipe(Effect.orElseSucceed(() => Option.none<string>()))
-      const exec = (stage: string, cmd: string, args: ReadonlyArray<string>, options: CommandOptions = {}) =>
-        runCommand(cmd, args, { ...options, env: { ...HARDENED_ENV, ...options.env } }).pipe(
-          Effect.provideService(ChildProcessSpawner.ChildProcessSpawner, spawner)
-        )
-      /** git found from a directory the user named: that repository, and no other, is trusted. */
-      const run = (stage: string, dir: string, args: ReadonlyArray<string>, options: CommandOptions = {}) =>
-        exec(stage, "git", [...HARDENING, ...safeDirectories(dir), "-C", dir, ...args], options)
-      const git = (dir: string, args: ReadonlyArray<string>, stage = "git") =>
-        run(stage, dir, args).pipe(Effect.map((r) => r.stdout.trim()))
+      const { exec, inDir, serialised, commonDir, resolveRepo, inGitDir, inRepo, adminDirOf, inWorktree } =
+        yield* makeGitCommands
+      const git = (dir: string, args: ReadonlyArray<string>) => inDir(dir, args).pipe(Effect.map(out))
       const invalid = (reason: string) => () => Effect.fail(new InvalidInput({ reason }))
-      // `stage` names where the caller is, for its own reading; the failure carries the facts
-      const fail = (stage: string, stderr: string) => new GitRefused({ reason: stderr })
 
-      // `git worktree add` in one repository at once: concurrent adds race on .git/config.lock
-      const locks = new Map<string, Semaphore.Semaphore>()
-      const serialised = (key: string) => {
-        let sem = locks.get(key)
-        if (!sem) {
-          sem = Semaphore.makeUnsafe(1)
-          locks.set(key, sem)
-        }
-        return sem.withPermits(1)
-      }
-      const commonDir = (dir: string) => git(dir, ["rev-parse", "--path-format=absolute", "--git-common-dir"], "setup")
-
-      const refs = new Map<string, RepoRef>()
-      const resolveRepo = Effect.fnUntraced(function* (repo: string) {
-        const cached = refs.get(repo)
-        if (cached) return cached
-        const common = yield* commonDir(repo)
-        const info = yield* fs.stat(common).pipe(Effect.mapError((e) => fail("setup", e.message)))
-        const owner = {
-          uid: info.uid._tag === "Some" ? info.uid.value : 0,
-          gid: info.gid._tag === "Some" ? info.gid.value : 0
-        }
-        const ref = { repo, common, owner, runAs: currentUid() === 0 && owner.uid !== 0 ? owner : undefined }
-        refs.set(repo, ref)
-        return ref
-      })
-      /** git on the repository's own git dir, as its owner when taskq is root (new objects stay theirs). */
-      const inGitDir =
-        (ref: RepoRef, gitDir: string, workTree?: string, asSelf = false): GitRun =>
-        (stage, args, options = {}) => {
-          const gitArgs = [
-            ...HARDENING,
-            `--git-dir=${gitDir}`,
-            ...(workTree !== undefined ? [`--work-tree=${workTree}`] : []),
-            ...args
-          ]
-          const [cmd, all] =
-            ref.runAs && !asSelf
-              ? [
-                  "setpriv",
-                  [`--reuid=${ref.runAs.uid}`, `--regid=${ref.runAs.gid}`, "--clear-groups", "--", "git", ...gitArgs]
-                ]
-              : ["git", gitArgs]
-          return exec(stage, cmd, all, { cwd: "/", ...options })
-        }
-      const inRepo = Effect.fnUntraced(function* (repo: string) {
-        const ref = yield* resolveRepo(repo)
-        return { ref, run: inGitDir(ref, ref.common) }
-      })
-      const out = (r: { readonly stdout: string }) => r.stdout.trim()
-
-      const readText = (path: string, stage: string) =>
-        fs.readFileString(path).pipe(Effect.mapError((e) => fail(stage, `cannot read ${path}: ${e.message}`)))
-      /** The worktree's admin dir, from the repository's side, and the worktree's `.git` file checked against it. */
-      const adminDirOf = Effect.fnUntraced(function* (ref: RepoRef, worktree: string, stage: string) {
-        const admin = `${ref.common}/worktrees`
-        const names = yield* fs.readDirectory(admin).pipe(Effect.orElseSucceed((): Array<string> => []))
-        let found: string | undefined
-        for (const name of names) {
-          const back = yield* fs.readFileString(`${admin}/${name}/gitdir`).pipe(Effect.orElseSucceed(() => ""))
-          if (back.trim() === `${worktree}/.git`) found = `${admin}/${name}`
-        }
-        if (!found) return yield* fail(stage, `${worktree} is not a worktree of ${ref.repo}`)
-        const dotGit = `${worktree}/.git`
-        const info = yield* fs
-          .stat(dotGit)
-          .pipe(Effect.mapError((e) => fail(stage, `cannot read ${dotGit}: ${e.message}`)))
-        const link = yield* fs.readLink(dotGit).pipe(Effect.option)
-        const content = info.type === "File" && link._tag === "None" ? yield* readText(dotGit, stage) : ""
-        if (gitFileTarget(content, worktree) !== found)
-          return yield* fail(
-            stage,
-            `${dotGit} was tampered with: it no longer points to ${found}, the git dir taskq created; ` +
-              `refusing to run git there (inspect it, then restore it or remove the worktree by hand)`
-          )
-        return found
-      })
-      const inWorktree = Effect.fnUntraced(function* (repo: string, worktree: string, stage: string) {
-        const ref = yield* resolveRepo(repo)
-        const admin = yield* adminDirOf(ref, worktree, stage)
-        return { ref, admin, run: inGitDir(ref, admin, worktree) }
-      })
-
-      const listWorktrees = Effect.fnUntraced(function* (repo: string) {
+      const listWorktrees = Effect.fn("Git.listWorktrees")(function* (repo: string) {
         const { run } = yield* inRepo(repo)
-        return parseWorktrees(out(yield* run("git", ["worktree", "list", "--porcelain"])))
+        return parseWorktrees(out(yield* run(["worktree", "list", "--porcelain"])))
       })
-      const branchExists = Effect.fnUntraced(function* (repo: string, branch: string, stage = "setup") {
+      const branchExists = Effect.fn("Git.branchExists")(function* (repo: string, branch: string) {
         const { run } = yield* inRepo(repo)
-        const r = yield* run(stage, ["show-ref", "--verify", "--quiet", `refs/heads/${branch}`], {
-          okExitCodes: [0, 1]
-        })
+        const r = yield* run(["show-ref", "--verify", "--quiet", `refs/heads/${branch}`], { okExitCodes: [0, 1] })
         return r.exitCode === 0
       })
-      // another taskq process may hold a git lock in the same repository: retry those briefly
-      const isLockContention = (e: GitError) =>
-        e._tag === "CommandFailed" &&
-        /\.lock'?: File exists|could not lock config file|Unable to create .*\.lock/i.test(e.stderr)
+      /** A key of the user's own ~/.gitconfig, read as a file: nothing in it runs. */
+      const userConfig = (key: string) =>
+        Option.isNone(home)
+          ? Effect.succeed("")
+          : exec("git", ["config", "--file", `${home.value}/.gitconfig`, "--get", key], { okExitCodes: [0, 1] }).pipe(
+              Effect.map(out)
+            )
 
       return Git.of({
         repoRoot: Effect.fn("Git.repoRoot")(function* (dir: string) {
@@ -259,11 +144,15 @@ export class Git extends Context.Service<
           )
         }),
         isValidBranchName: Effect.fn("Git.isValidBranchName")(function* (repo: string, name: string) {
-          const r = yield* run("git", repo, ["check-ref-format", "--branch", name], { okExitCodes: [0, 1, 128] })
+          const r = yield* inDir(repo, ["check-ref-format", "--branch", name], { okExitCodes: [0, 1, 128] })
           return r.exitCode === 0 && !name.startsWith("-")
         }),
-        commonDir,
-        owner: (repo) => resolveRepo(repo).pipe(Effect.map((r) => r.owner)),
+        commonDir: Effect.fn("Git.commonDir")(function* (dir: string) {
+          return yield* commonDir(dir)
+        }),
+        owner: Effect.fn("Git.owner")(function* (repo: string) {
+          return (yield* resolveRepo(repo)).owner
+        }),
         addWorktree: Effect.fn("Git.addWorktree")(function* (
           repo: string,
           path: string,
@@ -280,46 +169,22 @@ export class Git extends Context.Service<
             const owner = ref.runAs
             yield* fs.makeDirectory(path, { recursive: true }).pipe(
               Effect.andThen(fs.chown(path, owner.uid, owner.gid)),
-              Effect.mapError((e) => fail("setup", `cannot create ${path}: ${e.message}`))
+              Effect.mapError((e) => refused(`cannot create ${path}: ${e.message}`))
             )
           }
-          yield* run("setup", args).pipe(
+          yield* run(args).pipe(
             Effect.retry({ while: isLockContention, schedule: Schedule.exponential("50 millis"), times: 8 }),
             serialised(ref.common)
           )
         }),
         listWorktrees,
-        branchExists: (repo, branch) => branchExists(repo, branch),
-        adminDir: (repo, worktree) => inWorktree(repo, worktree, "setup").pipe(Effect.map((w) => w.admin)),
+        branchExists,
+        adminDir: Effect.fn("Git.adminDir")(function* (repo: string, worktree: string) {
+          return (yield* inWorktree(repo, worktree)).admin
+        }),
         snapshot: Effect.fn("Git.snapshot")(function* (repo: string, worktree: string, message: string) {
-          const { run } = yield* inWorktree(repo, worktree, "cleanup")
-          // git enters a tracked gitlink's directory (a nested repository) to see whether it changed, and
-          // that nested git reads the agent's config (filters, fsmonitor): never look inside one
-          if (out(yield* run("cleanup", ["status", "--porcelain", "--ignore-submodules=all"])) === "") return undefined
-          const tracked = gitlinkPaths((yield* run("cleanup", ["ls-files", "--stage", "-z"])).stdout)
-          const outside = tracked.map((p) => `:(top,literal,exclude)${p}`)
-          // what cannot be added (a nested repository without commits) stays out, the rest goes in
-          yield* run("cleanup", ["add", "-A", "--ignore-errors", "--", ":(top)", ...outside], { okExitCodes: [0, 1] })
-          // nested repositories are the agent's own git dirs: never staged as gitlinks, which your
-          // own `git status` would enter (and run their config)
-          const staged = (yield* run("cleanup", ["diff", "--cached", "--raw", "--no-renames", "-z", ...DIFF_FLAGS]))
-            .stdout
-          const gitlinks = nestedRepos(staged)
-          if (gitlinks.length > 0) yield* run("cleanup", ["rm", "-q", "--cached", "--", ...gitlinks])
-          if (out(yield* run("cleanup", ["diff", "--cached", "--name-only"])) === "") return undefined
-          // the author configured for the repository (its config, else your ~/.gitconfig), else taskq's
-          const configured = Effect.fnUntraced(function* (key: string) {
-            const local = out(yield* run("cleanup", ["config", "--get", key], { okExitCodes: [0, 1] }))
-            if (local !== "" || Option.isNone(home)) return local
-            const file = `${home.value}/.gitconfig` // read as a file: nothing in it runs
-            return out(yield* exec("cleanup", "git", ["config", "--file", file, "--get", key], { okExitCodes: [0, 1] }))
-          })
-          const identity = [
-            `user.name=${(yield* configured("user.name")) || "taskq"}`,
-            `user.email=${(yield* configured("user.email")) || "taskq@localhost"}`
-          ].flatMap((kv) => ["-c", kv])
-          yield* run("cleanup", [...identity, "commit", "-q", "--no-verify", "-m", message])
-          return out(yield* run("cleanup", ["rev-parse", "HEAD"]))
+          const { run } = yield* inWorktree(repo, worktree)
+          return yield* snapshot({ run, userConfig, message })
         }),
         removeWorktree: Effect.fn("Git.removeWorktree")(function* (repo: string, path: string) {
           // as taskq itself: only deletes, and the worktree's folder is in taskq's queue, not the owner's
@@ -327,10 +192,10 @@ export class Git extends Context.Service<
           const run = inGitDir(ref, ref.common, undefined, true)
           const registered = (yield* listWorktrees(repo)).some((w) => w.path === path)
           if (registered) {
-            yield* adminDirOf(ref, path, "cleanup")
-            yield* run("cleanup", ["worktree", "remove", "--force", "--force", path]).pipe(serialised(ref.common))
+            yield* adminDirOf(ref, path)
+            yield* run(["worktree", "remove", "--force", "--force", path]).pipe(serialised(ref.common))
           }
-          yield* run("cleanup", ["worktree", "prune"])
+          yield* run(["worktree", "prune"])
         }),
         deleteBranch: Effect.fn("Git.deleteBranch")(function* (
           repo: string,
@@ -339,24 +204,24 @@ export class Git extends Context.Service<
           options?: { readonly force?: boolean }
         ) {
           const { run } = yield* inRepo(repo)
-          if (!(yield* branchExists(repo, branch, "cleanup"))) return false
+          if (!(yield* branchExists(repo, branch))) return false
           if (!options?.force) {
-            const ahead = Number(out(yield* run("cleanup", ["rev-list", "--count", `${base}..refs/heads/${branch}`])))
+            const ahead = Number(out(yield* run(["rev-list", "--count", `${base}..refs/heads/${branch}`])))
             if (ahead > 0) {
               return yield* new BranchNotMerged({ branch, base, ahead })
             }
           }
-          yield* run("cleanup", ["branch", "-D", branch])
+          yield* run(["branch", "-D", branch])
           return true
         }),
         prepareBox: Effect.fn("Git.prepareBox")(function* (repo, worktree, branch, boxDir) {
-          const w = yield* inWorktree(repo, worktree, "setup")
+          const w = yield* inWorktree(repo, worktree)
           return yield* prepareBox({ ...w, worktree, branch, boxDir }).pipe(
             Effect.provideService(FileSystem.FileSystem, fs)
           )
         }),
         importBox: Effect.fn("Git.importBox")(function* (repo, worktree, branch, boxDir) {
-          const w = yield* inWorktree(repo, worktree, "import")
+          const w = yield* inWorktree(repo, worktree)
           const repoRun = inGitDir(w.ref, w.ref.common)
           return yield* importBox({ ...w, repoRun, worktree, branch, boxDir }).pipe(
             Effect.provideService(FileSystem.FileSystem, fs)
@@ -394,41 +259,3 @@ export const gitTestLayer = (overrides: Partial<Git["Service"]> = {}) =>
       })
     })
   )
-
-/** Paths of the gitlinks (mode 160000) in `ls-files --stage -z` or `ls-tree -r -z` output. */
-export const gitlinkPaths = (raw: string): ReadonlyArray<string> =>
-  raw
-    .split("\0")
-    .filter((entry) => entry.startsWith("160000 "))
-    .flatMap((entry) => {
-      const tab = entry.indexOf("\t")
-      return tab < 0 ? [] : [entry.slice(tab + 1)]
-    })
-
-/** Paths that `diff --cached --raw -z` shows becoming gitlinks (mode 160000). */
-export const nestedRepos = (raw: string): ReadonlyArray<string> => {
-  const fields = raw.split("\0")
-  const paths: Array<string> = []
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const meta = fields[i]?.split(" ") ?? []
-    const path = fields[i + 1]
-    if (meta[1] === "160000" && path) paths.push(path)
-  }
-  return paths
-}
-
-/** Parses `git worktree list --porcelain`. */
-export const parseWorktrees = (text: string): ReadonlyArray<WorktreeInfo> =>
-  text
-    .split("\n\n")
-    .map((block) => block.trim())
-    .filter(Boolean)
-    .map((block) => {
-      const field = (name: string) =>
-        block
-          .split("\n")
-          .find((l) => l.startsWith(`${name} `))
-          ?.slice(name.length + 1)
-      const branch = field("branch")
-      return { path: field("worktree") ?? "", head: field("HEAD") ?? "", branch: branch?.replace(/^refs\/heads\//, "") }
-    })

@@ -7,9 +7,16 @@
  * executed), with objects checked, and moves the ref only from where it left it.
  */
 import { Effect, FileSystem } from "effect"
+import type { BindMount } from "./Docker.js"
+import { type GitRun, type RepoRef, refused as fail, stdoutOf as out } from "./gitCommand.js"
 import { GitRefused } from "./gitErrors.js"
-import type { GitBox, GitRun, RepoRef } from "./Git.js"
 import { isObjectName, packedRef } from "./gitSafety.js"
+
+/** The agent's private git dir of one attempt and what the container needs mounted for it. */
+export interface GitBox {
+  readonly gitDir: string
+  readonly mounts: ReadonlyArray<BindMount>
+}
 
 interface BoxInput {
   readonly ref: RepoRef
@@ -21,9 +28,6 @@ interface BoxInput {
   readonly boxDir: string
 }
 
-// `stage` names where the caller is, for its own reading; the failure carries the facts
-const fail = (stage: string, stderr: string) => new GitRefused({ reason: stderr })
-const out = (r: { readonly stdout: string }) => r.stdout.trim()
 const dirname = (p: string) => p.slice(0, p.lastIndexOf("/"))
 
 /** Writes a git dir of directories and files, every path created handed to the repository owner when taskq is root. */
@@ -84,9 +88,9 @@ export const prepareBox = Effect.fnUntraced(function* (input: BoxInput) {
   const fs = yield* FileSystem.FileSystem
   const { ref, run, branch, boxDir } = input
   const gitDir = `${boxDir}/git`
-  const io = (e: { readonly message: string }) => fail("setup", `cannot create the agent's git dir: ${e.message}`)
-  const tip = out(yield* run("setup", ["rev-parse", "--verify", `refs/heads/${branch}^{commit}`]))
-  const format = out(yield* run("setup", ["rev-parse", "--show-object-format"]))
+  const io = (e: { readonly message: string }) => fail(`cannot create the agent's git dir: ${e.message}`)
+  const tip = out(yield* run(["rev-parse", "--verify", `refs/heads/${branch}^{commit}`]))
+  const format = out(yield* run(["rev-parse", "--show-object-format"]))
   const objects = yield* objectDirs(ref.common)
   const index = yield* fs.readFile(`${input.admin}/index`).pipe(Effect.option)
   const shallow = yield* fs.readFile(`${ref.common}/shallow`).pipe(Effect.option)
@@ -132,11 +136,10 @@ const checkObjects = Effect.fnUntraced(function* (root: string) {
     const [dir, depth] = next
     for (const name of yield* fs.readDirectory(dir)) {
       const path = `${dir}/${name}`
-      if ((yield* fs.readLink(path).pipe(Effect.option))._tag === "Some")
-        return yield* fail("import", `${path} is a symlink`)
+      if ((yield* fs.readLink(path).pipe(Effect.option))._tag === "Some") return yield* fail(`${path} is a symlink`)
       const info = yield* fs.stat(path)
       if (info.type === "Directory" && depth > 0) queue.push([path, depth - 1])
-      else if (info.type !== "File") return yield* fail("import", `${path} is not a regular file`)
+      else if (info.type !== "File") return yield* fail(`${path} is not a regular file`)
     }
   }
 })
@@ -149,13 +152,13 @@ const agentTip = Effect.fnUntraced(function* (gitDir: string, branch: string) {
     const link = yield* fs.readLink(path).pipe(Effect.option)
     const info = yield* fs.stat(path)
     if (link._tag === "Some" || info.type !== "File" || Number(info.size) > max)
-      return yield* fail("import", `${path} is not a plain ref file`)
+      return yield* fail(`${path} is not a plain ref file`)
     return yield* fs.readFileString(path)
   })
   const loose = yield* plain(`${gitDir}/refs/heads/${branch}`, 200)
   if (loose !== undefined) {
     const sha = loose.trim()
-    if (!isObjectName(sha)) return yield* fail("import", `${gitDir}/refs/heads/${branch} does not hold an object name`)
+    if (!isObjectName(sha)) return yield* fail(`${gitDir}/refs/heads/${branch} does not hold an object name`)
     return sha
   }
   const packed = yield* plain(`${gitDir}/packed-refs`, 64 * 1024 * 1024)
@@ -173,20 +176,18 @@ export const importBox = Effect.fnUntraced(function* (input: BoxInput & { readon
   const fs = yield* FileSystem.FileSystem
   const { ref, repoRun, branch, boxDir } = input
   const gitDir = `${boxDir}/git`
-  const io = (e: { readonly message: string }) => fail("import", e.message)
+  const io = (e: { readonly message: string }) => fail(e.message)
   if (!(yield* fs.exists(gitDir).pipe(Effect.mapError(io)))) return undefined
   const start = (yield* fs.readFileString(`${boxDir}/git-start`).pipe(Effect.mapError(io))).trim()
   const alternates = yield* fs.readFileString(`${gitDir}/objects/info/alternates`).pipe(Effect.orElseSucceed(() => ""))
   if (alternates !== `${ref.common}/objects\n`)
-    return yield* fail("import", `${gitDir}/objects/info/alternates was changed; not importing from it`)
+    return yield* fail(`${gitDir}/objects/info/alternates was changed; not importing from it`)
   yield* checkObjects(`${gitDir}/objects`).pipe(Effect.mapError((e) => (e instanceof GitRefused ? e : io(e))))
   const tip = yield* agentTip(gitDir, branch).pipe(Effect.mapError((e) => (e instanceof GitRefused ? e : io(e))))
   if (tip === undefined) return undefined
   const ancestor = (a: string, b: string) =>
-    repoRun("import", ["merge-base", "--is-ancestor", a, b], { okExitCodes: [0, 1] }).pipe(
-      Effect.map((r) => r.exitCode === 0)
-    )
-  const current = out(yield* repoRun("import", ["rev-parse", "--verify", `refs/heads/${branch}`]))
+    repoRun(["merge-base", "--is-ancestor", a, b], { okExitCodes: [0, 1] }).pipe(Effect.map((r) => r.exitCode === 0))
+  const current = out(yield* repoRun(["rev-parse", "--verify", `refs/heads/${branch}`]))
   if (tip === current) return undefined
 
   // the objects: fetched through a view taskq writes (its config, its ref), checked by fsck on the way in
@@ -200,16 +201,13 @@ export const importBox = Effect.fnUntraced(function* (input: BoxInput & { readon
       ["HEAD", `ref: refs/heads/${branch}\n`],
       [
         "config",
-        config(out(yield* repoRun("import", ["rev-parse", "--show-object-format"]))).replace(
-          "bare = false",
-          "bare = true"
-        )
+        config(out(yield* repoRun(["rev-parse", "--show-object-format"]))).replace("bare = false", "bare = true")
       ],
       [`refs/heads/${branch}`, `${tip}\n`],
       ["objects/info/alternates", `${gitDir}/objects\n`]
     ]
   ).pipe(Effect.mapError(io))
-  yield* repoRun("import", [
+  yield* repoRun([
     "-c",
     "transfer.fsckObjects=true",
     "-c",
@@ -228,27 +226,23 @@ export const importBox = Effect.fnUntraced(function* (input: BoxInput & { readon
   // a gitlink is a nested repository: host git (and yours, in the worktree) would enter it and run
   // its config. The agent's branch may keep the ones its base had, never add or repoint one
   const links = (commit: string) =>
-    repoRun("import", ["ls-tree", "-r", "-z", "--full-tree", commit]).pipe(
-      Effect.map((r) => new Set(gitlinkEntries(r.stdout)))
-    )
+    repoRun(["ls-tree", "-r", "-z", "--full-tree", commit]).pipe(Effect.map((r) => new Set(gitlinkEntries(r.stdout))))
   const before = yield* links(start)
   const added = [...(yield* links(tip))].filter((entry) => !before.has(entry))
   if (added.length > 0)
     return yield* fail(
-      "import",
-      `the agent's branch adds a nested repository (gitlink) at ${added.map((e) => e.split("\t")[1]).join(", ")}; ` +
-        `not importing it. The agent's commits stay in ${gitDir}`
+      `the agent's branch adds a nested repository (gitlink) at ` +
+        `${added.map((e) => e.split("\t")[1]).join(", ")}; not importing it. The agent's commits stay in ${gitDir}`
     )
   if (current !== start && !(yield* ancestor(current, tip)))
     return yield* fail(
-      "import",
       `${branch} moved both in the repository (${current.slice(0, 12)}) and in the agent's git dir ` +
         `(${tip.slice(0, 12)}); not moving it. The agent's commits stay in ${gitDir}`
     )
-  yield* repoRun("import", ["update-ref", "-m", "taskq: the agent's commits", `refs/heads/${branch}`, tip, current])
+  yield* repoRun(["update-ref", "-m", "taskq: the agent's commits", `refs/heads/${branch}`, tip, current])
   yield* fs.writeFileString(`${boxDir}/git-start`, `${tip}\n`).pipe(Effect.mapError(io))
   // the worktree's index follows its branch, its files stay as the agent left them
-  const head = yield* input.run("import", ["symbolic-ref", "-q", "HEAD"], { okExitCodes: [0, 1] })
-  if (out(head) === `refs/heads/${branch}`) yield* input.run("import", ["reset", "-q"], { okExitCodes: [0, 1] })
+  const head = yield* input.run(["symbolic-ref", "-q", "HEAD"], { okExitCodes: [0, 1] })
+  if (out(head) === `refs/heads/${branch}`) yield* input.run(["reset", "-q"], { okExitCodes: [0, 1] })
   return tip
 })

@@ -4,7 +4,8 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { existsSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { Git, parseWorktrees } from "../../src/adapters/Git.js"
+import { Git } from "../../src/adapters/Git.js"
+import { parseWorktrees } from "../../src/adapters/gitOutput.js"
 import { git, makeRepo, tempDir } from "../helpers/fixtures.js"
 
 layer(Git.layer.pipe(Layer.provideMerge(NodeServices.layer)), { excludeTestServices: true })(

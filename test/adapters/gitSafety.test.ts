@@ -16,7 +16,8 @@ import {
   writeFileSync
 } from "node:fs"
 import { join } from "node:path"
-import { Git, nestedRepos } from "../../src/adapters/Git.js"
+import { Git } from "../../src/adapters/Git.js"
+import { nestedRepos } from "../../src/adapters/gitOutput.js"
 import { gitFileTarget, packedRef, safeDirectories } from "../../src/adapters/gitSafety.js"
 import { git, makeRepo, tempDir } from "../helpers/fixtures.js"
 
