@@ -1,48 +1,9 @@
-// The box's settings, as pure functions: limits and their defaults, the container spec's secrets
-// and network, how a stop is described, what review hands to OpenChamber and the terminal UI.
+// The box's settings, as pure functions: how a stop is described, what review hands to OpenChamber
+// and the terminal UI (the box itself: test/adapters/containerBox.test.ts).
 import { assert, describe, it } from "@effect/vitest"
 import { Option } from "effect"
 import { describeStop, type ContainerState } from "../../src/adapters/Docker.js"
 import { planReview } from "../../src/adapters/Review.js"
-import { containerLimits } from "../../src/pipeline/isolation.js"
-import { taskContainerSpec } from "../../src/pipeline/containerSpec.js"
-import { sampleRecord } from "../helpers/layers.js"
-
-const GiB = 1024 * 1024 * 1024
-
-describe("container limits", () => {
-  it("default to 4 GiB and 2048 processes; 0 means unlimited; cpus only when given", () => {
-    assert.deepStrictEqual(containerLimits(), { memoryBytes: 4 * GiB, pidsLimit: 2048 })
-    assert.deepStrictEqual(containerLimits({ memoryBytes: 0, pidsLimit: 0 }), { memoryBytes: 0, pidsLimit: 0 })
-    assert.deepStrictEqual(containerLimits({ memoryBytes: 64 * 1024 * 1024, nanoCpus: 1.5e9 }), {
-      memoryBytes: 64 * 1024 * 1024,
-      pidsLimit: 2048,
-      nanoCpus: 1.5e9
-    })
-  })
-})
-
-describe("task container spec", () => {
-  const task = sampleRecord("T-1", "/q", { status: "in_progress" })
-  it("mounts the env file read-only and names it, with no secret in the environment", () => {
-    const spec = taskContainerSpec({
-      task,
-      image: "img",
-      user: { uid: 1000, gid: 1000 },
-      gitMounts: [],
-      dirs: { attemptDir: "/a", configDir: "/a/config", dataDir: "/a/data" },
-      env: {},
-      envFile: "/a/container.env",
-      network: "taskq-isolated",
-      limits: containerLimits()
-    })
-    assert.deepStrictEqual(spec.env, { OPENCODE_PORT: "4096", TASKQ_ENV_FILE: "/run/taskq/container.env" })
-    assert.deepInclude(spec.binds, { host: "/a/container.env", container: "/run/taskq/container.env", readOnly: true })
-    assert.strictEqual(spec.network, "taskq-isolated")
-    assert.strictEqual(spec.memoryBytes, 4 * GiB)
-    assert.strictEqual(spec.pidsLimit, 2048)
-  })
-})
 
 describe("how a container stopped", () => {
   const state = (over: Partial<ContainerState>): ContainerState => ({
