@@ -172,53 +172,55 @@ export class Review extends Context.Service<
        * Runs a command attached to this terminal and waits for it. `env` is added to the user's
        * environment, minus the user's own OPENCODE_* settings (they would point at another server).
        */
-      const interactive = (
-        command: string,
-        args: ReadonlyArray<string>,
-        env: Readonly<Record<string, string>> = {},
-        cwd?: string
-      ) =>
-        Effect.scoped(
-          Effect.gen(function* () {
-            const inherited = Object.fromEntries(
-              Object.entries(process.env).filter(
-                (e): e is [string, string] => e[1] !== undefined && !e[0].startsWith("OPENCODE_")
-              )
-            )
-            const handle = yield* spawner.spawn(
-              ChildProcess.make(command, args, {
-                env: { ...inherited, ...env },
-                extendEnv: false,
-                ...(cwd !== undefined ? { cwd } : {}),
-                stdin: "inherit",
-                stdout: "inherit",
-                stderr: "inherit"
-              })
-            )
-            const code = Number(yield* handle.exitCode)
-            if (code !== 0)
-              return yield* new CommandFailed({
-                command,
-                args,
-                exitCode: code,
-                stdout: "",
-                stderr: `${command} exited with ${code}`
-              })
-          })
-        ).pipe(
-          Effect.catchTag("PlatformError", (e) =>
-            Effect.fail(
-              new CommandFailed({
-                command,
-                args,
-                exitCode: ExitCode.CannotRun,
-                stdout: "",
-                stderr: `${command}: ${e.message}`,
-                cause: e
-              })
+      const interactive = Effect.fnUntraced(
+        function* (
+          command: string,
+          args: ReadonlyArray<string>,
+          env: Readonly<Record<string, string>> = {},
+          cwd?: string
+        ) {
+          const inherited = Object.fromEntries(
+            Object.entries(process.env).filter(
+              (e): e is [string, string] => e[1] !== undefined && !e[0].startsWith("OPENCODE_")
             )
           )
-        )
+          const handle = yield* spawner.spawn(
+            ChildProcess.make(command, args, {
+              env: { ...inherited, ...env },
+              extendEnv: false,
+              ...(cwd !== undefined ? { cwd } : {}),
+              stdin: "inherit",
+              stdout: "inherit",
+              stderr: "inherit"
+            })
+          )
+          const code = Number(yield* handle.exitCode)
+          if (code !== 0)
+            return yield* new CommandFailed({
+              command,
+              args,
+              exitCode: code,
+              stdout: "",
+              stderr: `${command} exited with ${code}`
+            })
+        },
+        Effect.scoped,
+        (effect, ...[command, args]) =>
+          effect.pipe(
+            Effect.catchTag("PlatformError", (e) =>
+              Effect.fail(
+                new CommandFailed({
+                  command,
+                  args,
+                  exitCode: ExitCode.CannotRun,
+                  stdout: "",
+                  stderr: `${command}: ${e.message}`,
+                  cause: e
+                })
+              )
+            )
+          )
+      )
 
       return Review.of({
         open: Effect.fn("Review.open")(function* (target: ReviewTarget, options?: { readonly printOnly?: boolean }) {

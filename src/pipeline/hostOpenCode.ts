@@ -74,36 +74,35 @@ export const copyConfigTree = Effect.fnUntraced(function* (source: string, targe
   const path = yield* Path.Path
   const copied: Array<string> = []
   const skipped: Array<string> = []
-  const walk = (rel: string, depth: number): Effect.Effect<void, PlatformError> =>
-    Effect.gen(function* () {
-      const names = (yield* fs.readDirectory(path.join(source, rel))).sort()
-      for (const name of names) {
-        const r = rel === "" ? name : `${rel}/${name}`
-        if (SKIPPED.has(name) || (rel === "" && (CONFIG_FILES as ReadonlyArray<string>).includes(name))) continue
-        const info = yield* fs.stat(path.join(source, r)).pipe(Effect.option)
-        if (Option.isNone(info)) {
-          skipped.push(`${r} (unreadable or a dangling link)`)
+  const walk = Effect.fnUntraced(function* (rel: string, depth: number): Effect.fn.Return<void, PlatformError> {
+    const names = (yield* fs.readDirectory(path.join(source, rel))).sort()
+    for (const name of names) {
+      const r = rel === "" ? name : `${rel}/${name}`
+      if (SKIPPED.has(name) || (rel === "" && (CONFIG_FILES as ReadonlyArray<string>).includes(name))) continue
+      const info = yield* fs.stat(path.join(source, r)).pipe(Effect.option)
+      if (Option.isNone(info)) {
+        skipped.push(`${r} (unreadable or a dangling link)`)
+        continue
+      }
+      if (info.value.type === "Directory") {
+        if (depth >= MAX_DEPTH) {
+          skipped.push(`${r}/ (nested too deep)`)
           continue
         }
-        if (info.value.type === "Directory") {
-          if (depth >= MAX_DEPTH) {
-            skipped.push(`${r}/ (nested too deep)`)
-            continue
-          }
-          yield* fs.makeDirectory(path.join(target, r), { recursive: true })
-          yield* walk(r, depth + 1)
-        } else if (info.value.type !== "File") {
-          skipped.push(`${r} (not a file)`)
-        } else if (Number(info.value.size) > MAX_FILE_BYTES) {
-          skipped.push(`${r} (over 1 MiB)`)
-        } else if (copied.length >= MAX_FILES) {
-          skipped.push(`${r} (more than ${MAX_FILES} files)`)
-        } else {
-          yield* fs.copyFile(path.join(source, r), path.join(target, r))
-          copied.push(r)
-        }
+        yield* fs.makeDirectory(path.join(target, r), { recursive: true })
+        yield* walk(r, depth + 1)
+      } else if (info.value.type !== "File") {
+        skipped.push(`${r} (not a file)`)
+      } else if (Number(info.value.size) > MAX_FILE_BYTES) {
+        skipped.push(`${r} (over 1 MiB)`)
+      } else if (copied.length >= MAX_FILES) {
+        skipped.push(`${r} (more than ${MAX_FILES} files)`)
+      } else {
+        yield* fs.copyFile(path.join(source, r), path.join(target, r))
+        copied.push(r)
       }
-    })
+    }
+  })
   yield* walk("", 0)
   return { copied, skipped } satisfies CopiedTree
 })

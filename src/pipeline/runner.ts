@@ -9,7 +9,19 @@
  * once a drain is done, and interrupting it (Ctrl-C) stops the tasks in flight. Its fibers live in
  * a FiberMap keyed by task id: a task in flight is never started twice.
  */
-import { Console, Deferred, Duration, Effect, Fiber, FiberMap, Option, Queue, Semaphore, Stream } from "effect"
+import {
+  type Cause,
+  Console,
+  Deferred,
+  Duration,
+  Effect,
+  Fiber,
+  FiberMap,
+  Option,
+  Queue,
+  Semaphore,
+  Stream
+} from "effect"
 import { SharedQueue } from "../store/pg/SharedQueue.js"
 import type { TaskRepository } from "../store/TaskRepository.js"
 import { HostFacts } from "../support/hostFacts.js"
@@ -30,8 +42,8 @@ type RunnerServices = TaskRunner | HostFacts | TaskRepository | Effect.Services<
 type RegisterError = Effect.Error<ReturnType<SharedQueue["Service"]["registerRunner"]>>
 
 export const runRunner = (options: RunnerOptions): Stream.Stream<TaskOutcome, RegisterError, RunnerServices> =>
-  Stream.callback<TaskOutcome, RegisterError, RunnerServices>((queue) =>
-    Effect.gen(function* () {
+  Stream.callback<TaskOutcome, RegisterError, RunnerServices>(
+    Effect.fnUntraced(function* (queue: Queue.Queue<TaskOutcome, RegisterError | Cause.Done>) {
       const runner = yield* TaskRunner
       const shared = yield* Effect.serviceOption(SharedQueue)
       const me = yield* (yield* HostFacts).runner

@@ -64,16 +64,16 @@ export const runSteps = Effect.fn("runSteps")(function* (
 export const USAGE_FILE = "usage.json"
 
 /** Writes the session's tokens and cost to `file` (and shows them to a follower); best effort. */
-const recordUsage = (server: ServerRef, sessionId: string, file: string | undefined, follower: Follower | undefined) =>
-  Effect.gen(function* () {
+const recordUsage = Effect.fnUntraced(
+  function* (server: ServerRef, sessionId: string, file: string | undefined, follower: Follower | undefined) {
     if (file === undefined && follower === undefined) return
     const usage = yield* (yield* OpenCode).usage(server, sessionId)
     if (file !== undefined) yield* (yield* FileSystem.FileSystem).writeFileString(file, JSON.stringify(usage) + "\n")
     if (follower) yield* follower.note(`session total: ${describeTotal(usage)}`)
-  }).pipe(
-    Effect.timeout("5 seconds"),
-    Effect.catchCause(() => Effect.void)
-  )
+  },
+  Effect.timeout("5 seconds"),
+  Effect.catchCause(() => Effect.void)
+)
 
 /** `3 model turns, tokens in 30, out 15 (cache read 0, write 0), cost $0.0000`. */
 export const describeTotal = (u: Usage): string =>

@@ -86,24 +86,21 @@ export class TaskRepository extends Context.Service<
       const taskFile = (id: string) => provide(confined(q, q.tasksDir, q.taskFile(id)))
 
       /** Read-modify-write under the lock; `f` returns the new list and a result, or fails and nothing is written. */
-      const modify = <A, E>(
+      const modify = Effect.fnUntraced(function* <A, E>(
         f: (
           records: ReadonlyArray<TaskRecord>,
           now: string
         ) => Effect.Effect<readonly [ReadonlyArray<TaskRecord>, A], E>
-      ) =>
-        Effect.scoped(
-          Effect.gen(function* () {
-            const lock = yield* acquireQueueLock(file, staleMs)
-            yield* provide(removeStaleTemps(file))
-            const { records, unknown } = yield* readAll
-            const [next, result] = yield* f(records, yield* nowIso)
-            yield* lock.ensureHeld
-            // fields this version does not know stay as they were (a newer taskq may have written them)
-            yield* provide(writeFileAtomic(file, encodeTasks(next, unknown)))
-            return result
-          })
-        )
+      ) {
+        const lock = yield* acquireQueueLock(file, staleMs)
+        yield* provide(removeStaleTemps(file))
+        const { records, unknown } = yield* readAll
+        const [next, result] = yield* f(records, yield* nowIso)
+        yield* lock.ensureHeld
+        // fields this version does not know stay as they were (a newer taskq may have written them)
+        yield* provide(writeFileAtomic(file, encodeTasks(next, unknown)))
+        return result
+      }, Effect.scoped)
 
       const find = (records: ReadonlyArray<TaskRecord>, id: string) => {
         const index = records.findIndex((r) => r.id === id)
@@ -115,8 +112,8 @@ export class TaskRepository extends Context.Service<
         records.map((x, i) => (i === index ? r : x))
 
       const updateOne = <E>(id: string, f: (r: TaskRecord, now: string) => Effect.Effect<TaskRecord, E>) =>
-        modify((records, now) =>
-          Effect.gen(function* () {
+        modify(
+          Effect.fnUntraced(function* (records: ReadonlyArray<TaskRecord>, now: string) {
             const [index, current] = yield* find(records, id)
             const next = yield* f(current, now)
             return [replaceAt(records, index, next), next] as const
@@ -127,8 +124,8 @@ export class TaskRepository extends Context.Service<
         list: read,
         get: (id) => Effect.flatMap(read, (records) => Effect.map(find(records, id), ([, r]) => r)),
         add: ({ record, prompt }) =>
-          modify((records) =>
-            Effect.gen(function* () {
+          modify(
+            Effect.fnUntraced(function* (records: ReadonlyArray<TaskRecord>) {
               if (records.some((r) => r.id === record.id)) return yield* new DuplicateTask({ id: record.id })
               yield* provide(writeFileAtomic(yield* taskFile(record.id), prompt))
               return [[...records, record], record] as const
@@ -144,8 +141,8 @@ export class TaskRepository extends Context.Service<
         updateRuntime: (id, patch) =>
           updateOne(id, (r, now) => Effect.succeed({ ...applyPatch(r, patch), updated_at: now })),
         remove: (id, options) =>
-          modify((records) =>
-            Effect.gen(function* () {
+          modify(
+            Effect.fnUntraced(function* (records: ReadonlyArray<TaskRecord>) {
               const [index, current] = yield* find(records, id)
               if (current.status === "in_progress")
                 return yield* new InvalidTransition({ id, status: current.status, move: "remove" })

@@ -54,47 +54,45 @@ const lockFiles = Effect.fnUntraced(function* (id: string) {
  * Runs `effect` holding task `id`'s lock; `action` names what runs (`cleanup`, `retry`, ...) for
  * whoever has to wait. Fails with `TaskBusy` when a live holder keeps it for about a minute.
  */
-export const withTaskLock =
-  (id: string, action: string) =>
-  <A, E, R>(
+export const withTaskLock = (id: string, action: string) =>
+  Effect.fnUntraced(function* <A, E, R>(
     effect: Effect.Effect<A, E, R>
-  ): Effect.Effect<A, E | TaskBusy | QueueError, R | QueuePaths | TaskqConfig | FileSystem.FileSystem | Path.Path> =>
-    Effect.gen(function* () {
-      const held = yield* HeldTaskLocks
-      if (held.has(id)) return yield* effect
-      const fs = yield* FileSystem.FileSystem
-      const files = yield* lockFiles(id)
-      const io = (e: { readonly message: string }) => new QueueError({ path: files.dir, reason: e.message })
-      const staleMs = (yield* TaskqConfig).values.lockStaleMs
-      yield* fs.makeDirectory(files.dir, { recursive: true }).pipe(Effect.mapError(io))
-      const me = `taskq ${action} (pid ${process.pid})`
-      return yield* Effect.acquireUseRelease(
-        Effect.tryPromise({
-          try: () =>
-            lockfile.lock(files.file, {
-              lockfilePath: files.lock,
-              realpath: false,
-              stale: Math.max(2000, staleMs),
-              retries: RETRIES,
-              onCompromised: () => undefined
-            }),
-          catch: () => "busy" as const
-        }).pipe(
-          Effect.catch(() =>
-            fs.readFileString(files.owner).pipe(
-              Effect.orElseSucceed(() => "another taskq command"),
-              Effect.flatMap((holder) => Effect.fail(new TaskBusy({ id, action, holder: holder.trim() })))
-            )
-          ),
-          Effect.tap(() => fs.writeFileString(files.owner, me).pipe(Effect.ignore))
+  ): Effect.fn.Return<A, E | TaskBusy | QueueError, R | QueuePaths | TaskqConfig | FileSystem.FileSystem | Path.Path> {
+    const held = yield* HeldTaskLocks
+    if (held.has(id)) return yield* effect
+    const fs = yield* FileSystem.FileSystem
+    const files = yield* lockFiles(id)
+    const io = (e: { readonly message: string }) => new QueueError({ path: files.dir, reason: e.message })
+    const staleMs = (yield* TaskqConfig).values.lockStaleMs
+    yield* fs.makeDirectory(files.dir, { recursive: true }).pipe(Effect.mapError(io))
+    const me = `taskq ${action} (pid ${process.pid})`
+    return yield* Effect.acquireUseRelease(
+      Effect.tryPromise({
+        try: () =>
+          lockfile.lock(files.file, {
+            lockfilePath: files.lock,
+            realpath: false,
+            stale: Math.max(2000, staleMs),
+            retries: RETRIES,
+            onCompromised: () => undefined
+          }),
+        catch: () => "busy" as const
+      }).pipe(
+        Effect.catch(() =>
+          fs.readFileString(files.owner).pipe(
+            Effect.orElseSucceed(() => "another taskq command"),
+            Effect.flatMap((holder) => Effect.fail(new TaskBusy({ id, action, holder: holder.trim() })))
+          )
         ),
-        () => effect.pipe(Effect.provideService(HeldTaskLocks, new Set([...held, id]))),
-        (release) =>
-          fs
-            .remove(files.owner, { force: true })
-            .pipe(Effect.ignore, Effect.andThen(Effect.promise(() => release().catch(() => undefined))))
-      )
-    })
+        Effect.tap(() => fs.writeFileString(files.owner, me).pipe(Effect.ignore))
+      ),
+      () => effect.pipe(Effect.provideService(HeldTaskLocks, new Set([...held, id]))),
+      (release) =>
+        fs
+          .remove(files.owner, { force: true })
+          .pipe(Effect.ignore, Effect.andThen(Effect.promise(() => release().catch(() => undefined))))
+    )
+  })
 
 /**
  * Holds task `id`'s lock, re-reads its record and runs `act` on it when `accepts` says the action

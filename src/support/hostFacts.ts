@@ -37,12 +37,12 @@ export class HostFacts extends Context.Service<
       runner: Effect.sync(() => {
         const host = runnerHostname()
         return { hostname: host, pid: process.pid, id: `${host}:${process.pid}` }
-      }),
-      isAlive: (pid) => Effect.sync(() => isAlive(pid)),
+      }).pipe(Effect.withSpan("HostFacts.runner")),
+      isAlive: (pid) => Effect.sync(() => isAlive(pid)).pipe(Effect.withSpan("HostFacts.isAlive")),
       terminal: Effect.sync(() => ({
         interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
         stderr: process.stderr.isTTY === true
-      }))
+      })).pipe(Effect.withSpan("HostFacts.terminal"))
     })
   )
 }
