@@ -3,8 +3,6 @@ import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import type { TaskRecord } from "../core/task.js"
 import { TaskRepository } from "../store/TaskRepository.js"
-import { attemptLines } from "../pipeline/attemptInfo.js"
-import { showRunners } from "./runners.js"
 import { jsonFlag, queueDirFlag, readQueueLayer } from "./shared.js"
 
 const columns: ReadonlyArray<readonly [string, (r: TaskRecord) => string]> = [
@@ -26,22 +24,24 @@ const cut = (s: string, width: number) => (s.length <= width ? s : `${s.slice(0,
 
 /**
  * A plain-text table, one task a row, columns padded to their widest cell. Given a terminal
- * `width`, the last column (the note) is cut to fit; `status --id` shows it in full.
+ * `width`, the last column (the note) is cut to fit; `status --id` shows it in full. Plain loops:
+ * on a 10,000-task queue this runs once, cold, at start-up.
  */
 export const renderTable = (records: ReadonlyArray<TaskRecord>, width?: number): string => {
-  const rows = [columns.map(([h]) => h), ...records.map((r) => columns.map(([, f]) => f(r)))]
-  const widths = columns.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length)))
   const last = columns.length - 1
+  const rows = [columns.map(([h]) => h)]
+  for (const r of records) rows.push(columns.map(([, cell]) => cell(r)))
+  const widths = columns.map(() => 0)
+  for (const row of rows) for (let i = 0; i < last; i++) widths[i] = Math.max(widths[i] ?? 0, (row[i] ?? "").length)
   const before = widths.slice(0, last).reduce((a, b) => a + b + 2, 0)
   const room = width === undefined ? Infinity : Math.max(12, width - before)
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => (i === last ? cut(cell, room) : cell.padEnd(widths[i] ?? 0)))
-        .join("  ")
-        .trimEnd()
-    )
-    .join("\n")
+  const lines: Array<string> = []
+  for (const row of rows) {
+    let line = ""
+    for (let i = 0; i < last; i++) line += `${(row[i] ?? "").padEnd(widths[i] ?? 0)}  `
+    lines.push(`${line}${cut(row[last] ?? "", room)}`.trimEnd())
+  }
+  return lines.join("\n")
 }
 
 /** Every field of one record, one `key: value` per line. */
@@ -62,12 +62,16 @@ export const status = Command.make(
     queueDir: queueDirFlag
   },
   Effect.fn("cli.status")(function* ({ id, json, runners }) {
-    if (runners) return yield* showRunners(json)
+    // --runners and --id's attempt lines load their own code (PostgreSQL, OpenCode, task files) only
+    // when asked: the table of a large queue starts without it
+    if (runners) return yield* (yield* Effect.promise(() => import("./runners.js"))).showRunners(json)
     const tasks = yield* TaskRepository
     if (Option.isSome(id)) {
       const r = yield* tasks.get(id.value)
       yield* Console.log(json ? JSON.stringify(r, null, 2) : renderRecord(r))
-      if (!json) for (const line of yield* attemptLines(r)) yield* Console.log(line)
+      if (json) return
+      const { attemptLines } = yield* Effect.promise(() => import("../pipeline/attemptInfo.js"))
+      for (const line of yield* attemptLines(r)) yield* Console.log(line)
       return
     }
     const records = yield* tasks.list

@@ -10,6 +10,10 @@ export const taskStatuses: ReadonlyArray<TaskStatus> = TaskStatus.literals
 const Timestamp = Schema.String.check(
   Schema.makeFilter((s: string) => isUtcIso(s) || "expected a timezone-aware ISO-8601 timestamp")
 )
+/** What the record's path fields accept (see `AbsolutePath`). */
+export const isAbsolutePath = (s: string): boolean => s.startsWith("/")
+/** What the record's `repo` accepts (see `RepoLocation`). */
+export const isRepoLocation = (s: string): boolean => s.startsWith("/") || /^(file|ssh|https?|git):\/\/./.test(s)
 /** A task id, checked when read as well as when written: it names files and folders of the queue. */
 export const TaskId = Schema.String.check(
   Schema.makeFilter((s: string) =>
@@ -19,15 +23,12 @@ export const TaskId = Schema.String.check(
 export type TaskId = typeof TaskId.Type
 /** Paths in a record are absolute: a relative one would depend on where taskq happens to run. */
 const AbsolutePath = Schema.String.check(
-  Schema.makeFilter((s: string) => s.startsWith("/") || `expected an absolute path, got ${JSON.stringify(s)}`)
+  Schema.makeFilter((s: string) => isAbsolutePath(s) || `expected an absolute path, got ${JSON.stringify(s)}`)
 )
 /** A repository: an absolute path, or a git URL runners mirror (SPEC §6). */
 const RepoLocation = Schema.String.check(
   Schema.makeFilter(
-    (s: string) =>
-      s.startsWith("/") ||
-      /^(file|ssh|https?|git):\/\/./.test(s) ||
-      `expected an absolute path or a git URL, got ${JSON.stringify(s)}`
+    (s: string) => isRepoLocation(s) || `expected an absolute path or a git URL, got ${JSON.stringify(s)}`
   )
 )
 const opt = <S extends Schema.Top>(s: S) => Schema.optionalKey(s)
@@ -97,7 +98,8 @@ export type RuntimeFields = Pick<TaskRecord, PatchFieldName>
 /** One JSONL line <-> a task record. */
 export const TaskRecordFromJson = Schema.fromJsonString(TaskRecord)
 
-function isUtcIso(s: string): boolean {
+/** What the record's timestamps accept: ISO-8601 with a timezone, a real date. */
+export function isUtcIso(s: string): boolean {
   return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s))
 }
 
