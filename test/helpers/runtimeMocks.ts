@@ -22,26 +22,30 @@ export interface Fakes {
   readonly opencode?: Partial<OpenCode["Service"]>
 }
 
+/** What the engine says of a container: running `c`, no limits, on the bridge, unless `over` says otherwise. */
+export const containerState = (over: Partial<ContainerState> = {}): ContainerState => ({
+  id: over.name ?? "c",
+  name: "c",
+  running: true,
+  status: "running",
+  exitCode: 0,
+  user: "1000:1000",
+  labels: {},
+  capDrop: [],
+  securityOpt: [],
+  init: true,
+  oomKilled: false,
+  memoryBytes: 0,
+  pidsLimit: 0,
+  network: "bridge",
+  ports: [],
+  ...over
+})
+
 /** An engine that knows the containers the test started; every call is recorded in `calls`. */
 export const engine = (calls: Array<string>): Partial<Docker["Service"]> => {
   const running = new Map<string, string>()
-  const state = (name: string): ContainerState => ({
-    id: name,
-    name,
-    running: true,
-    status: "running",
-    exitCode: 0,
-    oomKilled: false,
-    memoryBytes: 0,
-    pidsLimit: 0,
-    network: "taskq-isolated",
-    user: "1000:1000",
-    labels: {},
-    capDrop: [],
-    securityOpt: [],
-    init: true,
-    ports: []
-  })
+  const state = (name: string) => containerState({ name, network: "taskq-isolated" })
   const ofTask = (taskId: string) => [...running].filter(([, t]) => t === taskId).map(([n]) => n)
   return {
     startContainer: (spec) =>

@@ -4,26 +4,11 @@ import { assert, describe, it } from "@effect/vitest"
 import { Option } from "effect"
 import { describeStop, type ContainerState } from "../../src/adapters/Docker.js"
 import { planReview } from "../../src/adapters/Review.js"
+import { containerState } from "../helpers/runtimeMocks.js"
 
 describe("how a container stopped", () => {
-  const state = (over: Partial<ContainerState>): ContainerState => ({
-    id: "c",
-    name: "c",
-    running: false,
-    status: "exited",
-    exitCode: 137,
-    user: "1000:1000",
-    labels: {},
-    capDrop: [],
-    securityOpt: [],
-    init: true,
-    oomKilled: false,
-    memoryBytes: 0,
-    pidsLimit: 0,
-    network: "bridge",
-    ports: [],
-    ...over
-  })
+  const state = (over: Partial<ContainerState>) =>
+    containerState({ running: false, status: "exited", exitCode: 137, ...over })
   it("an OOM kill says so, with the limit", () => {
     assert.strictEqual(
       describeStop(state({ oomKilled: true, memoryBytes: 64 * 1024 * 1024 })),

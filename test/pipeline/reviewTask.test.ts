@@ -9,24 +9,9 @@ import { revive } from "../../src/pipeline/reviewTask.js"
 import { TaskRepository } from "../../src/store/TaskRepository.js"
 import { sampleRecord, storeAt } from "../helpers/layers.js"
 import { tempDir } from "../helpers/fixtures.js"
+import { containerState } from "../helpers/runtimeMocks.js"
 
-const stopped = (name: string): ContainerState => ({
-  id: name,
-  name,
-  running: false,
-  status: "exited",
-  exitCode: 0,
-  user: "1000:1000",
-  labels: {},
-  capDrop: [],
-  securityOpt: [],
-  init: true,
-  ports: [],
-  oomKilled: false,
-  memoryBytes: 0,
-  pidsLimit: 0,
-  network: "bridge"
-})
+const stopped = (name: string) => containerState({ name, running: false, status: "exited" })
 
 /** A task in review whose container `c-1` is in `state`. */
 const world = (

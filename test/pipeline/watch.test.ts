@@ -4,24 +4,9 @@ import { Effect, Exit, Fiber, Layer, Option, Ref } from "effect"
 import { TestClock } from "effect/testing"
 import { Docker, DockerUnavailable } from "../../src/adapters/Docker.js"
 import { watchContainer } from "../../src/pipeline/watch.js"
+import { containerState } from "../helpers/runtimeMocks.js"
 
-const running = Option.some({
-  id: "c",
-  name: "c",
-  running: true,
-  status: "running",
-  exitCode: 0,
-  user: "1000:1000",
-  labels: {},
-  capDrop: [],
-  securityOpt: [],
-  init: true,
-  oomKilled: false,
-  memoryBytes: 0,
-  pidsLimit: 0,
-  network: "bridge",
-  ports: []
-})
+const running = Option.some(containerState())
 type State = typeof running
 const blip = new DockerUnavailable({ endpoint: "unix:///var/run/docker.sock", reason: "connect ECONNREFUSED" })
 
