@@ -1,21 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { cli } from "../helpers/cli.js"
-import { git, makeRepo, tempDir } from "../helpers/fixtures.js"
+import { git, makeRepo, queueRecords, tempDir } from "../helpers/fixtures.js"
 
 const setup = () => {
   const dir = tempDir()
   return { dir, repo: makeRepo(), queue: join(dir, "queue") }
 }
-const tasksOf = (queue: string) =>
-  existsSync(join(queue, "tasks.jsonl"))
-    ? readFileSync(join(queue, "tasks.jsonl"), "utf8")
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l))
-    : []
 
 describe("taskq add (in-process)", () => {
   it.live("--task resolves base, branch and worktree into the record", () =>
@@ -24,7 +17,7 @@ describe("taskq add (in-process)", () => {
       const r = yield* cli("add", "--id", "T-001", "--repo", repo, "--task", "Write hello.txt", "--queue-dir", queue)
       assert.isTrue(r.ok, r.stderr)
       assert.strictEqual(r.stdout, `added T-001 (repo ${repo}, base main, branch taskq/T-001)`)
-      const [t] = tasksOf(queue)
+      const [t] = queueRecords(queue)
       assert.deepInclude(t, {
         id: "T-001",
         repo,
@@ -49,7 +42,7 @@ describe("taskq add (in-process)", () => {
       writeFileSync(file, text)
       const r = yield* cli("add", "--task-file", file, "--queue-dir", queue)
       assert.isTrue(r.ok, r.stderr)
-      assert.deepInclude(tasksOf(queue)[0], {
+      assert.deepInclude(queueRecords(queue)[0], {
         id: "FM-1",
         base: "dev",
         branch: "feature/x",
@@ -73,7 +66,7 @@ describe("taskq add (in-process)", () => {
         queue
       )
       assert.isTrue(o.ok, o.stderr)
-      assert.deepInclude(tasksOf(queue)[1], {
+      assert.deepInclude(queueRecords(queue)[1], {
         id: "FM-2",
         base: "main",
         branch: "other",
@@ -91,7 +84,7 @@ describe("taskq add (in-process)", () => {
       writeFileSync(file, "---\nrepo: ../project\n---\nFix it.\n")
       const r = yield* cli("add", "--task-file", file, "--queue-dir", queue)
       assert.isTrue(r.ok, r.stderr)
-      assert.deepInclude(tasksOf(queue)[0], { id: "fix-login-bug", repo, branch: "taskq/fix-login-bug" })
+      assert.deepInclude(queueRecords(queue)[0], { id: "fix-login-bug", repo, branch: "taskq/fix-login-bug" })
     })
   )
 
@@ -101,7 +94,7 @@ describe("taskq add (in-process)", () => {
       const sha = git(repo, "rev-parse", "HEAD")
       git(repo, "checkout", "-q", "--detach")
       assert.isTrue((yield* cli("add", "--id", "D", "--repo", repo, "--task", "x", "--queue-dir", queue)).ok)
-      assert.strictEqual(tasksOf(queue)[0].base, sha)
+      assert.strictEqual(queueRecords(queue)[0].base, sha)
     })
   )
 
@@ -181,7 +174,7 @@ describe("taskq add (in-process)", () => {
         assert.strictEqual(r.stderr.split("\n").length, 1, r.stderr)
         assert.match(r.stderr, /^taskq: /)
         assert.include(r.stderr, message)
-        assert.deepStrictEqual(tasksOf(s.queue), [])
+        assert.deepStrictEqual(queueRecords(s.queue), [])
       })
     )
   }

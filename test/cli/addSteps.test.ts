@@ -7,15 +7,7 @@ import { readTemplate } from "../../src/pipeline/agentConfig.js"
 import { resolveConfig } from "../../src/support/config.js"
 import { join } from "node:path"
 import { cli } from "../helpers/cli.js"
-import { makeRepo, tempDir } from "../helpers/fixtures.js"
-
-const tasksOf = (queue: string) =>
-  existsSync(join(queue, "tasks.jsonl"))
-    ? readFileSync(join(queue, "tasks.jsonl"), "utf8")
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l))
-    : []
+import { makeRepo, queueRecords, tempDir } from "../helpers/fixtures.js"
 
 describe("taskq add with steps", () => {
   it.live("frontmatter steps are checked and recorded; the body stays the prompt", () =>
@@ -31,7 +23,7 @@ describe("taskq add with steps", () => {
       )
       const r = yield* cli("add", "--task-file", file, "--queue-dir", queue)
       assert.isTrue(r.ok, r.stderr)
-      const [t] = tasksOf(queue)
+      const [t] = queueRecords(queue)
       assert.deepStrictEqual(t.steps, [
         { agent: "plan", command: "make-plan", variant: "high" },
         { agent: "build", model: "anthropic/claude-x", prompt: "Now build it." }
@@ -62,7 +54,7 @@ describe("taskq add with steps", () => {
         queue
       )
       assert.isTrue(r.ok, r.stderr)
-      assert.deepStrictEqual(tasksOf(queue)[0].steps, [{ agent: "plan", model: "mock/m", variant: "high" }])
+      assert.deepStrictEqual(queueRecords(queue)[0].steps, [{ agent: "plan", model: "mock/m", variant: "high" }])
 
       const bad = yield* cli(
         "add",
@@ -87,7 +79,7 @@ describe("taskq add with steps", () => {
         unknown.stderr,
         "t.md: step 1: unknown key comand (allowed: agent, model, variant, command, prompt)"
       )
-      assert.strictEqual(tasksOf(queue).length, 1)
+      assert.strictEqual(queueRecords(queue).length, 1)
       assert.isFalse(existsSync(join(queue, "tasks", "t.md")))
     })
   )
@@ -101,7 +93,7 @@ describe("the repository's queue/ examples", () => {
       const queue = join(dir, "queue")
       const r = yield* cli("add", "--task-file", "queue/tasks/example-task.md", "--repo", repo, "--queue-dir", queue)
       assert.isTrue(r.ok, r.stderr)
-      const [t] = tasksOf(queue)
+      const [t] = queueRecords(queue)
       assert.deepInclude(t, { id: "example", repo, base: "main" })
       assert.deepStrictEqual(
         t.steps.map((s: { agent: string }) => s.agent),

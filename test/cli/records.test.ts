@@ -1,10 +1,10 @@
 // Issue 9 scenario 5: fields this version does not know survive every rewrite of tasks.jsonl.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { cli } from "../helpers/cli.js"
-import { makeRepo, tempDir } from "../helpers/fixtures.js"
+import { makeRepo, queueRecords, tempDir, writeQueueRecords } from "../helpers/fixtures.js"
 import { sampleRecord } from "../helpers/layers.js"
 
 describe("records round-trip", () => {
@@ -14,19 +14,14 @@ describe("records round-trip", () => {
       mkdirSync(queue, { recursive: true })
       const future = { ...sampleRecord("T-1", queue), priority: 3, labels: ["ui", "bug"], meta: { owner: "ana" } }
       const other = { ...sampleRecord("T-2", queue), x_note: "bye" }
-      writeFileSync(join(queue, "tasks.jsonl"), [future, other].map((r) => JSON.stringify(r) + "\n").join(""))
-      const lines = () =>
-        readFileSync(join(queue, "tasks.jsonl"), "utf8")
-          .split("\n")
-          .filter(Boolean)
-          .map((l) => JSON.parse(l))
+      writeQueueRecords(queue, [future, other])
 
       assert.isTrue((yield* cli("cancel", "--id", "T-1", "--queue-dir", queue)).ok)
       const add = yield* cli("add", "--id", "T-3", "--repo", makeRepo(), "--task", "t", "--queue-dir", queue)
       assert.isTrue(add.ok, add.stderr)
       assert.isTrue((yield* cli("remove", "--id", "T-2", "--queue-dir", queue)).ok)
 
-      const [t1, t3, ...rest] = lines()
+      const [t1, t3, ...rest] = queueRecords(queue)
       assert.deepStrictEqual(rest, [])
       assert.deepInclude(t1, {
         id: "T-1",

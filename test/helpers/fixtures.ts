@@ -1,7 +1,7 @@
 // Real temp dirs, real git repositories, and the real taskq binary as a child process.
 import { Schema } from "effect"
 import { execFileSync, spawn } from "node:child_process"
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { ErrorReport } from "../../src/store/ErrorStore.js"
@@ -51,6 +51,21 @@ export const makeRepo = (dir = tempDir("taskq-repo-")): string => {
   git(dir, "commit", "-q", "-m", "init")
   return dir
 }
+
+/** The records of queue/tasks.jsonl, one parsed line each (none while there is no file). */
+export const queueRecords = (queue: string) => {
+  const file = join(queue, "tasks.jsonl")
+  return existsSync(file)
+    ? readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map((l) => JSON.parse(l))
+    : []
+}
+
+/** Writes `records` as queue/tasks.jsonl, one JSON line each, as a hand edit or an older taskq would. */
+export const writeQueueRecords = (queue: string, records: ReadonlyArray<Record<string, unknown>>): void =>
+  writeFileSync(join(queue, "tasks.jsonl"), records.map((r) => JSON.stringify(r) + "\n").join(""))
 
 /** The error report of task `id` in the queue folder `queue`, decoded as taskq writes it. */
 export const errorReport = (queue: string, id: string): ErrorReport =>

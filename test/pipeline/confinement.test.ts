@@ -16,7 +16,7 @@ import { join } from "node:path"
 import { runTask } from "../../src/pipeline/runTask.js"
 import { TaskRepository } from "../../src/store/TaskRepository.js"
 import { cli } from "../helpers/cli.js"
-import { tempDir } from "../helpers/fixtures.js"
+import { tempDir, writeQueueRecords } from "../helpers/fixtures.js"
 import { sampleRecord } from "../helpers/layers.js"
 import { fakeRuntimeWorld, testRunOptions } from "../helpers/runtimeMocks.js"
 
@@ -48,7 +48,7 @@ const queueWith = (extra: ReadonlyArray<Record<string, unknown>>) => {
   writeFileSync(join(queue, "worktrees", "OK-1", "work.txt"), "uncommitted work\n")
   writeFileSync(join(queue, "opencode", "OK-1", "attempt-1", "data", "session.db"), "session\n")
   const ok = sampleRecord("OK-1", queue, { status: "review", container: "task-OK-1-x", port: 4000 })
-  writeFileSync(join(queue, "tasks.jsonl"), [ok, ...extra].map((r) => JSON.stringify(r) + "\n").join(""))
+  writeQueueRecords(queue, [ok, ...extra])
   return { dir, queue }
 }
 

@@ -5,7 +5,7 @@ import { Effect } from "effect"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { cli } from "../helpers/cli.js"
-import { git, makeRepo, tempDir } from "../helpers/fixtures.js"
+import { git, makeRepo, queueRecords, tempDir, writeQueueRecords } from "../helpers/fixtures.js"
 import { sampleRecord } from "../helpers/layers.js"
 
 const setup = () => {
@@ -15,13 +15,6 @@ const setup = () => {
   mkdirSync(queue, { recursive: true })
   return { dir, repo, queue }
 }
-const writeRecords = (queue: string, records: ReadonlyArray<Record<string, unknown>>) =>
-  writeFileSync(join(queue, "tasks.jsonl"), records.map((r) => JSON.stringify(r) + "\n").join(""))
-const records = (queue: string) =>
-  readFileSync(join(queue, "tasks.jsonl"), "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l))
 /** A worktree on a new branch, as `git worktree add` makes it (taskq's or the user's own). */
 const worktree = (repo: string, path: string, branch: string) => {
   git(repo, "worktree", "add", "-q", "-b", branch, path)
@@ -38,7 +31,7 @@ describe("cleanup removes and commits only what taskq created", () => {
       writeFileSync(join(mine, ".env"), "SECRET=1\n")
       writeFileSync(join(mine, "README.md"), "work in progress\n")
       const head = git(repo, "rev-parse", "feature")
-      writeRecords(queue, [
+      writeQueueRecords(queue, [
         sampleRecord("T-1", queue, { repo, branch: "feature", worktree_path: mine, status: "cancelled" })
       ])
       const r = yield* cli("cleanup", "--queue-dir", queue)
@@ -56,7 +49,7 @@ describe("cleanup removes and commits only what taskq created", () => {
       const { repo, queue } = setup()
       writeFileSync(join(repo, "README.md"), "uncommitted on main\n")
       const head = git(repo, "rev-parse", "main")
-      writeRecords(queue, [
+      writeQueueRecords(queue, [
         sampleRecord("T-1", queue, {
           repo,
           branch: "main",
@@ -79,7 +72,7 @@ describe("cleanup removes and commits only what taskq created", () => {
       const shared = join(dir, "shared")
       const admin = worktree(repo, shared, "taskq/A")
       writeFileSync(join(shared, "agent.txt"), "the agent's work\n")
-      writeRecords(queue, [
+      writeQueueRecords(queue, [
         sampleRecord("A", queue, {
           repo,
           branch: "taskq/A",
@@ -104,7 +97,7 @@ describe("cleanup removes and commits only what taskq created", () => {
       const admin = worktree(repo, wt, "taskq/T-1")
       writeFileSync(join(wt, "new.txt"), "agent output\n")
       const mainHead = git(repo, "rev-parse", "main")
-      writeRecords(queue, [
+      writeQueueRecords(queue, [
         sampleRecord("T-1", queue, {
           repo,
           worktree_path: wt,
@@ -121,7 +114,7 @@ describe("cleanup removes and commits only what taskq created", () => {
       assert.isFalse(existsSync(wt))
       assert.strictEqual(git(repo, "show", "taskq/T-1:new.txt"), "agent output")
       assert.strictEqual(git(repo, "rev-parse", "main"), mainHead)
-      assert.notProperty(records(queue)[0], "created_worktree")
+      assert.notProperty(queueRecords(queue)[0], "created_worktree")
     })
   )
 })
@@ -169,7 +162,7 @@ describe("add refuses a worktree path that holds something else", () => {
         assert.include(r.stderr, reason, path)
         assert.strictEqual(r.stderr.split("\n").length, 1)
       }
-      assert.lengthOf(records(queue), 1)
+      assert.lengthOf(queueRecords(queue), 1)
       const ok = yield* cli(
         "add",
         "--id",
@@ -201,7 +194,7 @@ describe("remove never leaves an orphan", () => {
         mkdirSync(join(queue, "errors"), { recursive: true })
         writeFileSync(join(queue, "errors", "T-1.json"), "{}\n")
         const rec = { repo, worktree_path: wt, created_worktree: wt, created_worktree_admin: admin }
-        writeRecords(queue, [
+        writeQueueRecords(queue, [
           sampleRecord("T-1", queue, { ...rec, status: "review" }),
           sampleRecord("T-2", queue, { repo, status: "failed" })
         ])
@@ -209,7 +202,7 @@ describe("remove never leaves an orphan", () => {
         assert.isFalse(refused.ok)
         assert.include(refused.stderr, `task T-1 (review) still has worktree ${wt}, agent state`)
         assert.include(refused.stderr, "taskq cancel --id T-1 && taskq cleanup --id T-1")
-        assert.lengthOf(records(queue), 2)
+        assert.lengthOf(queueRecords(queue), 2)
 
         const forced = yield* cli("remove", "--id", "T-1", "--force", "--queue-dir", queue)
         assert.isTrue(forced.ok, forced.stderr)
@@ -218,7 +211,7 @@ describe("remove never leaves an orphan", () => {
         assert.isFalse(existsSync(join(queue, "opencode", "T-1")))
         assert.isFalse(existsSync(join(queue, "errors", "T-1.json")))
         assert.deepStrictEqual(
-          records(queue).map((r) => r.id),
+          queueRecords(queue).map((r) => r.id),
           ["T-2"]
         )
 
