@@ -13,6 +13,10 @@
  * - how much it may use: memory without swap beyond it, processes, CPUs.
  * `ContainerSpec` is the one input; `createOptions` turns it into the engine's request, and the Docker
  * adapter creates task containers only through it, so no caller can weaken a flag.
+ * Inputs decided beside it: which uid (`support/user.ts`: the invoking user, the repository's owner
+ * under root), which host variables go in the env file (`support/env.ts`, written 0600 by
+ * `support/attemptSecrets.ts`), what the git mounts hold (`adapters/gitBox.ts`), which network mode
+ * a run asks for (`--network`, created by `pipeline/isolation.ts`).
  */
 import type DockerClient from "dockerode"
 import { AGENT_PORT } from "../core/constants.js"

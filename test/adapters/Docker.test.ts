@@ -2,6 +2,7 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer, Option, Stream } from "effect"
 import { execFileSync } from "node:child_process"
+import { type ContainerSpec, createOptions } from "../../src/adapters/containerBox.js"
 import { Docker } from "../../src/adapters/Docker.js"
 import { DEFAULT_BASE_IMAGE } from "../../src/core/constants.js"
 import { TASK_LABEL } from "../../src/core/naming.js"
@@ -9,7 +10,7 @@ import { TaskqConfig } from "../../src/support/config.js"
 
 const LiveDocker = Docker.layer.pipe(Layer.provide(TaskqConfig.layer))
 const taskId = (name: string) => `dt-${name}-${Math.random().toString(36).slice(2, 8)}`
-const sleeper = (id: string, extra: Partial<Parameters<Docker["Service"]["startContainer"]>[0]> = {}) => ({
+const sleeper = (id: string, extra: Partial<ContainerSpec> = {}): ContainerSpec => ({
   name: `task-${id}-${Math.random().toString(36).slice(2, 6)}`,
   image: DEFAULT_BASE_IMAGE,
   labels: { [TASK_LABEL]: id, "taskq.attempt": "1" },
@@ -29,7 +30,12 @@ layer(LiveDocker, { excludeTestServices: true })("Docker (real engine)", (it) =>
       Effect.gen(function* () {
         const docker = yield* Docker
         const id = taskId("start")
-        const started = yield* docker.startContainer(sleeper(id, { pidsLimit: 64, memoryBytes: 256 * 1024 * 1024 }))
+        const spec = sleeper(id, {
+          pidsLimit: 64,
+          memoryBytes: 256 * 1024 * 1024,
+          binds: [{ host: "/etc/hostname", container: "/run/probe", readOnly: true }]
+        })
+        const started = yield* docker.startContainer(spec)
         assert.isAbove(started.hostPort, 0)
         const state = Option.getOrThrow(yield* docker.inspect(started.name))
         assert.isTrue(state.running)
@@ -52,10 +58,21 @@ layer(LiveDocker, { excludeTestServices: true })("Docker (real engine)", (it) =>
         assert.deepStrictEqual(inside, ["1000", "world", "docker-init"])
         const host = execFileSync(
           "docker",
-          ["inspect", "-f", "{{.HostConfig.PidsLimit}} {{.HostConfig.Memory}}", started.name],
+          [
+            "inspect",
+            "-f",
+            "{{.HostConfig.PidsLimit}} {{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}",
+            started.name
+          ],
           { encoding: "utf8" }
         ).trim()
-        assert.strictEqual(host, `64 ${256 * 1024 * 1024}`)
+        assert.strictEqual(host, `64 ${256 * 1024 * 1024} ${256 * 1024 * 1024}`)
+        // the engine kept every setting of the box exactly as containerBox asked for it
+        const kept: Record<string, unknown> = JSON.parse(
+          execFileSync("docker", ["inspect", "-f", "{{json .HostConfig}}", started.name], { encoding: "utf8" })
+        )
+        for (const [key, value] of Object.entries(createOptions(spec).HostConfig ?? {}))
+          assert.deepStrictEqual(kept[key], value, `HostConfig.${key}`)
         assert.deepStrictEqual(yield* docker.removeTaskContainers(id), [started.name])
       })
   )
