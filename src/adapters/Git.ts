@@ -233,7 +233,10 @@ export class Git extends Context.Service<
   static readonly layerTest = (overrides: Partial<Git["Service"]> = {}) => gitTestLayer(overrides)
 }
 
-/** An in-memory Git for unit tests: every call succeeds, `addWorktree` creates the folder; override what a test needs. */
+/**
+ * An in-memory Git for unit tests: every call succeeds, `addWorktree` creates the folder; override
+ * what a test needs.
+ */
 export const gitTestLayer = (overrides: Partial<Git["Service"]> = {}) =>
   Layer.effect(
     Git,

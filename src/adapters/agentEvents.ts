@@ -67,7 +67,8 @@ export const step = (state: AgentState, e: AgentEvent, policy: AskPolicy): reado
     case "permission.asked":
     case "permission.v2.asked": {
       const requestId = str(p.id) ?? ""
-      const what = `permission ${str(p.permission) ?? str(p.action) ?? "?"} for ${JSON.stringify(p.patterns ?? p.resources ?? [])}`
+      const patterns = JSON.stringify(p.patterns ?? p.resources ?? [])
+      const what = `permission ${str(p.permission) ?? str(p.action) ?? "?"} for ${patterns}`
       if (policy === "fail") return [state, { _tag: "Blocked", requestId, kind: "permission", what }]
       return [state, { _tag: "ReplyPermission", requestId, reply: policy === "allow" ? "always" : "reject", what }]
     }

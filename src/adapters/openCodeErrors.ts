@@ -81,7 +81,10 @@ export class ServerIgnoresPassword extends Schema.TaggedError<ServerIgnoresPassw
   url: Schema.String
 }) {
   override get message() {
-    return `OpenCode at ${this.url} answers without its password: the worker image does not read TASKQ_ENV_FILE (rebuild it: taskq build-image)`
+    return (
+      `OpenCode at ${this.url} answers without its password: ` +
+      `the worker image does not read TASKQ_ENV_FILE (rebuild it: taskq build-image)`
+    )
   }
   override get [CliError.userMessage]() {
     return this.message

@@ -11,7 +11,9 @@ const migrate = Command.make(
   Effect.fn("cli.db.migrate")(function* () {
     const url = Option.fromUndefinedOr((yield* TaskqConfig).values.queueUrl)
     if (Option.isNone(url))
-      return yield* new InvalidInput({ reason: "taskq db migrate needs --queue-url postgres://… (or TASKQ_QUEUE_URL)" })
+      return yield* new InvalidInput({
+        reason: "taskq db migrate needs --queue-url postgres://… (or TASKQ_QUEUE_URL)"
+      })
     const { migrateUrl } = yield* Effect.promise(() => import("../store/pg/layer.js"))
     const { applied, version } = yield* migrateUrl(url.value)
     yield* Console.log(

@@ -11,7 +11,9 @@ import { TaskqConfig } from "../support/config.js"
 
 export const QueueUrl = GlobalFlag.Setting("queue-url")({
   flag: Flag.String("queue-url").pipe(
-    Flag.withDescription("A shared queue in PostgreSQL, postgres://… (default: $TASKQ_QUEUE_URL, else the queue dir)"),
+    Flag.withDescription(
+      "A shared queue in PostgreSQL, postgres://… " + "(default: $TASKQ_QUEUE_URL, else the queue dir)"
+    ),
     Flag.optional
   )
 })

@@ -23,7 +23,8 @@ export const remove = Command.make(
   })
 ).pipe(
   Command.withDescription(
-    "Delete a task record and its error report (refused while it runs, or while it has a container, worktree or agent state: see --force)"
+    "Delete a task record and its error report " +
+      "(refused while it runs, or while it has a container, worktree or agent state: see --force)"
   ),
   Command.provide(({ queueDir }) => runtimeLayer(queueDir, {}, { existing: true }))
 )

@@ -14,7 +14,10 @@ import { queueDirFlag, runtimeLayer } from "./shared.js"
 export const describeOutcome = (o: TaskOutcome): string => {
   switch (o._tag) {
     case "Review":
-      return `${o.task.id}: review (session ${o.task.session_id ?? "?"}, web UI http://127.0.0.1:${o.task.port ?? "?"}/)`
+      return (
+        `${o.task.id}: review (session ${o.task.session_id ?? "?"}, ` +
+        `web UI http://127.0.0.1:${o.task.port ?? "?"}/)`
+      )
     case "Failed":
       return `${o.task?.id ?? "?"}: failed at ${o.failure.stage}: ${o.failure.message}`
     case "Skipped":
@@ -61,7 +64,8 @@ export const run = Command.make(
     }
     if (Option.isSome(flags.poll)) {
       yield* Console.error(
-        `polling every ${flags.poll.value} s with up to ${config.maxParallel} task(s) at once; Ctrl-C stops, SIGTERM drains`
+        `polling every ${flags.poll.value} s with up to ${config.maxParallel} task(s) at once; ` +
+          `Ctrl-C stops, SIGTERM drains`
       )
       const drain = yield* Deferred.make<void>()
       const every = `${flags.poll.value} seconds` as const
@@ -90,7 +94,9 @@ export const run = Command.make(
     if (failed.length > 0) {
       return yield* new CliError.UserError({
         cause: undefined,
-        userMessage: `${failed.length} task(s) failed: ${failed.join(", ")} (details: taskq status --id ID, queue/errors/ID.json)`
+        userMessage:
+          `${failed.length} task(s) failed: ${failed.join(", ")} ` +
+          `(details: taskq status --id ID, queue/errors/ID.json)`
       })
     }
   })

@@ -8,7 +8,8 @@ export const renderRunners = (runners: ReadonlyArray<RunnerInfo>): string =>
     ? "no live runners"
     : runners
         .map((r) => {
-          const head = `${r.id}  host ${r.host}${r.draining ? "  DRAINING" : ""}  up since ${r.startedAt}  seen ${r.seenAt}`
+          const draining = r.draining ? "  DRAINING" : ""
+          const head = `${r.id}  host ${r.host}${draining}  up since ${r.startedAt}  seen ${r.seenAt}`
           const tasks = r.tasks.map((t) => `  ${t.id}  lease until ${t.leaseExpiresAt ?? "?"}`)
           return [head, ...(tasks.length ? tasks : ["  (no task)"])].join("\n")
         })

@@ -48,7 +48,10 @@ export const readQueueLayer = (queueDir: Option.Option<unknown>, flags: FlagValu
 export const queueLayer = (queueDir: Option.Option<unknown>, flags: FlagValues = {}) =>
   storeLayer.pipe(Layer.provideMerge(queuePaths), Layer.provideMerge(configLayer(queueDir, flags)))
 
-/** The store plus the runtime adapters (git, docker, opencode), with the settings; loaded on first use. `existing`: see `existingQueue`. */
+/**
+ * The store plus the runtime adapters (git, docker, opencode), with the settings; loaded on first
+ * use. `existing`: see `existingQueue`.
+ */
 export const runtimeLayer = (
   queueDir: Option.Option<unknown>,
   flags: FlagValues = {},

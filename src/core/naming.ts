@@ -4,7 +4,8 @@
 export const compactTimestamp = (iso: string): string => {
   const d = new Date(iso)
   const p = (n: number, w = 2) => String(n).padStart(w, "0")
-  return `${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}T${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`
+  const date = `${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}`
+  return `${date}T${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`
 }
 
 /** The task's container: `task-<id>-<created-at-compact>`. */

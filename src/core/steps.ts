@@ -81,7 +81,8 @@ export const stepsForAdd = (
   if (Object.keys(given).length === 0) return Result.succeed(steps)
   if (steps !== undefined && steps.length > 1)
     return Result.fail(
-      `--${Object.keys(given).join("/--")} set the fields of a single-step task, but the task file has ${steps.length} steps`
+      `--${Object.keys(given).join("/--")} set the fields of a single-step task, ` +
+        `but the task file has ${steps.length} steps`
     )
   return Result.map(parseSteps([{ ...steps?.[0], ...given }]), (s) => s)
 }

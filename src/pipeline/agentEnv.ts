@@ -20,7 +20,9 @@ export const agentEnv = Effect.gen(function* () {
   const list = allowList(envAllow, envAllowAdd)
   if (list.invalid.length > 0)
     return yield* new InvalidInput({
-      reason: `TASKQ_ENV_ALLOW/TASKQ_ENV_ALLOW_ADD: not variable names: ${list.invalid.map((n) => JSON.stringify(n)).join(", ")}`
+      reason:
+        "TASKQ_ENV_ALLOW/TASKQ_ENV_ALLOW_ADD: not variable names: " +
+        list.invalid.map((n) => JSON.stringify(n)).join(", ")
     })
   const values: Record<string, string | undefined> = {}
   for (const name of list.names) values[name] = yield* read(name)

@@ -60,7 +60,10 @@ export const explainIdle = (idle: string, truth: AgentTruth): string | undefined
   const error = truth.messageError?.text ?? truth.loggedError
   if (error === undefined) return undefined
   const status = truth.messageError?.statusCode !== undefined ? ` (HTTP ${truth.messageError.statusCode})` : ""
-  return `the agent's model provider failed: ${error}${status}; OpenCode kept retrying and the session went quiet (${idle})`
+  return (
+    `the agent's model provider failed: ${error}${status}; ` +
+    `OpenCode kept retrying and the session went quiet (${idle})`
+  )
 }
 
 const LOG_LINES = 200

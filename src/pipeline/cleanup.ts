@@ -150,7 +150,9 @@ export const removeTask = Effect.fn("removeTask")(function* (
           ? `taskq cancel --id ${id} && taskq cleanup --id ${id}`
           : `taskq cleanup --id ${id}`
       return yield* new InvalidInput({
-        reason: `task ${id} (${task.status}) still has ${left.join(", ")}: clean it first with \`${clean}\`, or use remove --force`
+        reason:
+          `task ${id} (${task.status}) still has ${left.join(", ")}: ` +
+          `clean it first with \`${clean}\`, or use remove --force`
       })
     }
     if (left.length > 0) actions.push(...(yield* cleanupTask(task, false)).actions)

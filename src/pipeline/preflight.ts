@@ -121,7 +121,9 @@ export const checkCredentials = (sources: CredentialSources): CredentialCheck =>
   const known = DEFAULT_ENV_ALLOW_LIST.filter((n) => n.endsWith("_API_KEY")).slice(0, 3)
   return {
     _tag: "Missing",
-    reason: `no model configured: set "model": "provider/model" in ${sources.configFile} and give the provider a key (e.g. ${known.join(", ")}, or an apiKey in the provider's options)`
+    reason:
+      `no model configured: set "model": "provider/model" in ${sources.configFile} and give the provider a key ` +
+      `(e.g. ${known.join(", ")}, or an apiKey in the provider's options)`
   }
 }
 

@@ -66,7 +66,9 @@ export const runOne = (id: string, options: QueueRunOptions) =>
       const task = yield* (yield* TaskRepository).get(id)
       if (task.status !== "todo")
         return yield* new InvalidInput({
-          reason: `task ${id} is ${task.status}: only a todo task can run (taskq retry --id ${id} queues a failed one again)`
+          reason:
+            `task ${id} is ${task.status}: only a todo task can run ` +
+            `(taskq retry --id ${id} queues a failed one again)`
         })
       yield* runner.preflight(options)
       return Stream.concat(Stream.fromIterable(recovered), Stream.fromEffect(runner.run(id, options)))

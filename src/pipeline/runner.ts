@@ -91,10 +91,11 @@ export const runRunner = (options: RunnerOptions): Stream.Stream<TaskOutcome, Re
       const drained = Effect.gen(function* () {
         if (Option.isSome(shared)) yield* shared.value.drain(me.id).pipe(Effect.ignore)
         const left = inFlight()
+        const drainTimeout = Duration.format(Duration.fromInputUnsafe(options.drainTimeout))
         yield* Console.error(
           left.length === 0
             ? "taskq: drained, no task in flight"
-            : `taskq: draining: no new claims; waiting up to ${Duration.format(Duration.fromInputUnsafe(options.drainTimeout))} for ${left.join(", ")}`
+            : `taskq: draining: no new claims; waiting up to ${drainTimeout} for ${left.join(", ")}`
         )
         const finished = yield* FiberMap.awaitEmpty(running).pipe(Effect.timeoutOption(options.drainTimeout))
         if (Option.isNone(finished))

@@ -68,7 +68,8 @@ export const parseTaskFile = (path: string, text: string): Result.Result<TaskFil
   const unknown = entries.map(([k]) => k).filter((k) => !(frontmatterKeys as ReadonlyArray<string>).includes(k))
   if (unknown.length > 0) {
     return fail(
-      `unknown frontmatter key${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (allowed: ${frontmatterKeys.join(", ")})`
+      `unknown frontmatter key${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} ` +
+        `(allowed: ${frontmatterKeys.join(", ")})`
     )
   }
   const frontmatter: Record<string, string> = {}
@@ -127,7 +128,10 @@ const readBounded = Effect.fnUntraced(function* (file: string, shown: string, in
   return new TextDecoder().decode(bytes)
 })
 
-/** Reads and parses a task file from disk: a regular file (links followed: it is the user's own) within the size limit. */
+/**
+ * Reads and parses a task file from disk: a regular file (links followed: it is the user's own)
+ * within the size limit.
+ */
 export const readTaskFile = Effect.fnUntraced(function* (file: string) {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
