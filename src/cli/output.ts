@@ -10,12 +10,13 @@ const errorText = (errors: ReadonlyArray<{ readonly message: string }>) =>
 
 /** Prints help and versions on stdout as usual, and a parse error as one line on stderr. */
 export const presenterLayer: Layer.Layer<never> = CliOutput.layerPresenter({
-  present: (event) =>
-    event._tag === "InvalidInvocation"
-      ? Console.error(
-          `${event.commandPath.join(" ")}: ${errorText(event.errors)} (see: ${event.commandPath.join(" ")} --help)`
-        )
-      : CliOutput.defaultPresenter.present(event)
+  present: (event) => {
+    if (event._tag !== "InvalidInvocation") return CliOutput.defaultPresenter.present(event)
+    const command = event.commandPath.join(" ")
+    // the line already starts with the command: drop the parser's "… in command taskq status"
+    const text = errorText(event.errors).replaceAll(` in command ${command}`, "")
+    return Console.error(`${command}: ${text} (see: ${command} --help)`)
+  }
 })
 
 /** User errors (typed failures with a userMessage) as one line, `taskq: <message>`. */

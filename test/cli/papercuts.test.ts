@@ -2,7 +2,7 @@
 // task says so, the table fits the terminal, taskq's commits carry the repository's author.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { renderTable } from "../../src/cli/status.js"
 import { cli } from "../helpers/cli.js"
@@ -41,6 +41,25 @@ describe("papercuts", () => {
       const version = yield* Effect.promise(() => runTaskq(["version"]))
       assert.strictEqual(version.code, 0)
       assert.match(version.stdout, /^taskq v\d+\.\d+\.\d+/)
+      // the launcher answers a bare --version itself: the same line the CLI prints, package.json's version
+      const { version: pkg } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string }
+      // with a subcommand beside it, --version goes through the CLI itself
+      const cliSays = yield* Effect.promise(() => runTaskq(["status", "--version"]))
+      for (const args of [["--version"], ["-v"], ["version"]]) {
+        const r = yield* Effect.promise(() => runTaskq(args))
+        assert.deepStrictEqual([r.code, r.stdout, r.stderr], [0, `taskq v${pkg}\n`, ""])
+        assert.strictEqual(r.stdout, cliSays.stdout)
+      }
+    })
+  )
+
+  it.live("a bad flag is one line naming the command once, exit 1", () =>
+    Effect.gen(function* () {
+      const r = yield* Effect.promise(() => runTaskq(["status", "--bogus"]))
+      assert.deepStrictEqual(
+        [r.code, r.stdout, r.stderr],
+        [1, "", "taskq status: Unrecognized flag: --bogus (see: taskq status --help)\n"]
+      )
     })
   )
 
