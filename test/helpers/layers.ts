@@ -4,6 +4,7 @@ import { storeLayer } from "../../src/cli/queueUrl.js"
 import { TaskqConfig } from "../../src/support/config.js"
 import { QueuePaths } from "../../src/support/paths.js"
 import { type TaskRecord, TaskId } from "../../src/core/task.js"
+import type { ErrorReport } from "../../src/store/ErrorStore.js"
 
 /** The live store over a real queue folder: the CLI's own store layer (JSONL unless a queue URL is set). */
 export const storeAt = (root: string) =>
@@ -24,5 +25,17 @@ export const sampleRecord = (id: string, root: string, patch: Partial<TaskRecord
   created_at: "2026-01-01T00:00:00.000Z",
   updated_at: "2026-01-01T00:00:00.000Z",
   task_file: `${root}/tasks/${id}.md`,
+  ...patch
+})
+
+export const sampleReport = (id: string, patch: Partial<ErrorReport> = {}): ErrorReport => ({
+  task_id: id,
+  attempt: 1,
+  stage: "execute",
+  exit_code: 3,
+  stdout: "o",
+  stderr: "e",
+  message: "m",
+  created_at: "2026-01-01T00:00:00.000Z",
   ...patch
 })

@@ -4,8 +4,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { ErrorStore } from "../../src/store/ErrorStore.js"
 import { TaskRepository } from "../../src/store/TaskRepository.js"
-import { tempDir } from "../helpers/fixtures.js"
-import { sampleRecord, storeAt } from "../helpers/layers.js"
+import { errorReport, tempDir } from "../helpers/fixtures.js"
+import { sampleRecord, sampleReport, storeAt } from "../helpers/layers.js"
 import { freshPgUrl, pgStoreAt } from "./pg.js"
 import { storeSuite } from "./storeSuite.js"
 
@@ -96,27 +96,18 @@ describe("TaskRepository (JSONL specifics, real filesystem)", () => {
   )
 })
 
-describe("ErrorStore", () => {
-  it.live("writes, reads and removes the latest report", () =>
+describe("ErrorStore (JSONL specifics; reading and removing: the store contract)", () => {
+  it.live("the latest report is the file queue/errors/<id>.json, gone once removed", () =>
     withStore((root) =>
       Effect.gen(function* () {
         const errors = yield* ErrorStore
-        assert.isTrue(Option.isNone(yield* errors.read("T-1")))
-        const report = {
-          task_id: "T-1",
-          attempt: 1,
-          stage: "execute",
-          exit_code: 3,
-          stdout: "o",
-          stderr: "e",
-          message: "m",
-          created_at: "2026-01-01T00:00:00.000Z"
-        }
+        const report = sampleReport("T-1")
         const file = yield* errors.write(report)
         assert.strictEqual(file, join(root, "errors", "T-1.json"))
         assert.deepStrictEqual(Option.getOrThrow(yield* errors.read("T-1")), report)
+        assert.deepStrictEqual(errorReport(root, "T-1"), report)
         assert.isTrue(yield* errors.remove("T-1"))
-        assert.isFalse(yield* errors.remove("T-1"))
+        assert.isFalse(existsSync(file))
       })
     )
   )

@@ -6,7 +6,7 @@ import { ErrorStore } from "../../src/store/ErrorStore.js"
 import { readPrompt } from "../../src/store/pg/SharedQueue.js"
 import { TaskRepository } from "../../src/store/TaskRepository.js"
 import type { QueuePaths } from "../../src/support/paths.js"
-import { sampleRecord } from "../helpers/layers.js"
+import { sampleRecord, sampleReport } from "../helpers/layers.js"
 
 export interface StoreBackend {
   readonly name: string
@@ -131,16 +131,7 @@ export const storeSuite = (backend: StoreBackend) =>
       Effect.gen(function* () {
         const errors = yield* ErrorStore
         assert.isTrue(Option.isNone(yield* errors.read("T-1")))
-        const report = {
-          task_id: "T-1",
-          attempt: 1,
-          stage: "execute",
-          exit_code: 3,
-          stdout: "o",
-          stderr: "e\nwith lines",
-          message: "m",
-          created_at: "2026-01-01T00:00:00.000Z"
-        }
+        const report = sampleReport("T-1", { stderr: "e\nwith lines" })
         yield* errors.write(report)
         yield* errors.write({ ...report, attempt: 2 })
         assert.deepStrictEqual(Option.getOrThrow(yield* errors.read("T-1")), { ...report, attempt: 2 })
