@@ -138,9 +138,9 @@ export const removeTask = Effect.fn("removeTask")(function* (
   id: string,
   options: { readonly purge: boolean; readonly force: boolean }
 ) {
-  const repo = yield* TaskRepository
+  const tasks = yield* TaskRepository
   const errors = yield* ErrorStore
-  const task = yield* repo.get(id)
+  const task = yield* tasks.get(id)
   const actions: Array<string> = []
   if (task.status !== "in_progress") {
     const left = yield* runtimeLeft(task)
@@ -157,7 +157,7 @@ export const removeTask = Effect.fn("removeTask")(function* (
     }
     if (left.length > 0) actions.push(...(yield* cleanupTask(task, false)).actions)
   }
-  const removed = yield* repo.remove(id, { purge: options.purge })
+  const removed = yield* tasks.remove(id, { purge: options.purge })
   if (yield* errors.remove(id)) actions.push("removed the error report")
   return { removed, actions }
 })

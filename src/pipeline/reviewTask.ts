@@ -47,10 +47,10 @@ const refuse = (id: string, reason: string) => new InvalidInput({ reason: `canno
  */
 export const revive = Effect.fn("revive")(function* (id: string, readyTimeout: Duration.Input = "60 seconds") {
   const fs = yield* FileSystem.FileSystem
-  const repo = yield* TaskRepository
+  const tasks = yield* TaskRepository
   const docker = yield* Docker
   const opencode = yield* OpenCode
-  const task = yield* repo.get(id)
+  const task = yield* tasks.get(id)
   if (task.status !== "review" && task.status !== "failed")
     return yield* refuse(id, `it is ${task.status}, not review (or failed, for inspection)`)
   const container = task.container
@@ -69,7 +69,7 @@ export const revive = Effect.fn("revive")(function* (id: string, readyTimeout: D
   const restarted = !state.value.running
   const port = restarted ? yield* docker.restart(container, AGENT_PORT) : (task.port ?? 0)
   if (port <= 0) return yield* refuse(id, "it has no server port recorded")
-  if (port !== task.port) yield* repo.updateRuntime(id, { port })
+  if (port !== task.port) yield* tasks.updateRuntime(id, { port })
   const password = yield* serverPasswordOf(task)
   const server: ServerRef = {
     baseUrl: `http://127.0.0.1:${port}`,

@@ -8,7 +8,8 @@ import { sampleRecord, storeAt } from "./layers.js"
 const root = process.argv[2] ?? "queue"
 const prefix = process.argv[3] ?? "W"
 const program = Effect.gen(function* () {
-  const repo = yield* TaskRepository
-  for (let i = 0; ; i++) yield* repo.add({ record: sampleRecord(`${prefix}-${i}`, root), prompt: `writer task ${i}\n` })
+  const tasks = yield* TaskRepository
+  for (let i = 0; ; i++)
+    yield* tasks.add({ record: sampleRecord(`${prefix}-${i}`, root), prompt: `writer task ${i}\n` })
 })
 program.pipe(Effect.provide(storeAt(root)), NodeRuntime.runMain)

@@ -37,13 +37,13 @@ const world = (
     })
   ).pipe(Layer.provideMerge(storeAt(root)))
   const seed = Effect.gen(function* () {
-    const repo = yield* TaskRepository
-    yield* repo.add({ record: sampleRecord("T-1", root), prompt: "x\n" })
+    const tasks = yield* TaskRepository
+    yield* tasks.add({ record: sampleRecord("T-1", root), prompt: "x\n" })
     if (status === "review") {
-      yield* repo.transition("T-1", "run", {})
-      yield* repo.transition("T-1", "ok", {})
+      yield* tasks.transition("T-1", "run", {})
+      yield* tasks.transition("T-1", "ok", {})
     }
-    yield* repo.updateRuntime("T-1", {
+    yield* tasks.updateRuntime("T-1", {
       container: "c-1",
       port: 40000,
       session_id: "ses_1",

@@ -45,9 +45,9 @@ describe("TaskRepository (JSONL specifics, real filesystem)", () => {
   it.live("writes the prompt to tasks/<id>.md and one line per record", () =>
     withStore((root) =>
       Effect.gen(function* () {
-        const repo = yield* TaskRepository
-        yield* repo.add({ record: sampleRecord("T-1", root), prompt: "first\n" })
-        yield* repo.add({ record: sampleRecord("T-2", root), prompt: "second\n" })
+        const tasks = yield* TaskRepository
+        yield* tasks.add({ record: sampleRecord("T-1", root), prompt: "first\n" })
+        yield* tasks.add({ record: sampleRecord("T-2", root), prompt: "second\n" })
         assert.strictEqual(readFileSync(join(root, "tasks", "T-2.md"), "utf8"), "second\n")
         assert.strictEqual(readFileSync(join(root, "tasks.jsonl"), "utf8").split("\n").length, 3)
       })
@@ -57,15 +57,15 @@ describe("TaskRepository (JSONL specifics, real filesystem)", () => {
   it.live("a malformed line is an error naming file:line, and the file is left byte for byte", () =>
     withStore((root) =>
       Effect.gen(function* () {
-        const repo = yield* TaskRepository
-        yield* repo.add({ record: sampleRecord("T-1", root), prompt: "p\n" })
+        const tasks = yield* TaskRepository
+        yield* tasks.add({ record: sampleRecord("T-1", root), prompt: "p\n" })
         const file = join(root, "tasks.jsonl")
         const broken = readFileSync(file, "utf8") + '{"id": "T-2", "status": "weird"}\n'
         writeFileSync(file, broken)
         const attempts: ReadonlyArray<Effect.Effect<unknown, { readonly _tag: string; readonly message: string }>> = [
-          repo.list,
-          repo.add({ record: sampleRecord("T-3", root), prompt: "p\n" }),
-          repo.transition("T-1", "run")
+          tasks.list,
+          tasks.add({ record: sampleRecord("T-3", root), prompt: "p\n" }),
+          tasks.transition("T-1", "run")
         ]
         for (const attempt of attempts) {
           const e = yield* Effect.flip(attempt)
@@ -81,14 +81,14 @@ describe("TaskRepository (JSONL specifics, real filesystem)", () => {
   it.live("a line that is not JSON, and a repeated id, are errors too", () =>
     withStore((root) =>
       Effect.gen(function* () {
-        const repo = yield* TaskRepository
-        yield* repo.add({ record: sampleRecord("T-1", root), prompt: "p\n" })
+        const tasks = yield* TaskRepository
+        yield* tasks.add({ record: sampleRecord("T-1", root), prompt: "p\n" })
         const file = join(root, "tasks.jsonl")
         const good = readFileSync(file, "utf8")
         writeFileSync(file, good + "not json\n")
-        assert.include((yield* Effect.flip(repo.list)).message, `${file}:2:`)
+        assert.include((yield* Effect.flip(tasks.list)).message, `${file}:2:`)
         writeFileSync(file, good + "\n" + good)
-        const dup = yield* Effect.flip(repo.list)
+        const dup = yield* Effect.flip(tasks.list)
         assert.include(dup.message, `${file}:3:`)
         assert.include(dup.message, "duplicate id T-1 (first at line 1)")
       })

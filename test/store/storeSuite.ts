@@ -29,40 +29,40 @@ export const storeSuite = (backend: StoreBackend) =>
 
     live("adds, gets, lists in the order added, and keeps the prompt", (root) =>
       Effect.gen(function* () {
-        const repo = yield* TaskRepository
-        for (const id of ["T-b", "T-a", "T-c"]) yield* repo.add({ record: sampleRecord(id, root), prompt: `${id}\n` })
+        const tasks = yield* TaskRepository
+        for (const id of ["T-b", "T-a", "T-c"]) yield* tasks.add({ record: sampleRecord(id, root), prompt: `${id}\n` })
         assert.deepStrictEqual(
-          (yield* repo.list).map((r) => r.id),
+          (yield* tasks.list).map((r) => r.id),
           ["T-b", "T-a", "T-c"]
         )
-        const a = yield* repo.get("T-a")
+        const a = yield* tasks.get("T-a")
         assert.deepStrictEqual(a, sampleRecord("T-a", root, { task_file: a.task_file }))
         assert.strictEqual(yield* readPrompt(a), "T-a\n")
-        assert.strictEqual((yield* repo.get("nope").pipe(Effect.flip))._tag, "TaskNotFound")
+        assert.strictEqual((yield* tasks.get("nope").pipe(Effect.flip))._tag, "TaskNotFound")
       })
     )
 
     live("refuses a duplicate id and leaves the first task's prompt alone", (root) =>
       Effect.gen(function* () {
-        const repo = yield* TaskRepository
-        yield* repo.add({ record: sampleRecord("T-1", root), prompt: "first\n" })
-        const e = yield* repo.add({ record: sampleRecord("T-1", root), prompt: "other\n" }).pipe(Effect.flip)
+        const tasks = yield* TaskRepository
+        yield* tasks.add({ record: sampleRecord("T-1", root), prompt: "first\n" })
+        const e = yield* tasks.add({ record: sampleRecord("T-1", root), prompt: "other\n" }).pipe(Effect.flip)
         assert.strictEqual(e._tag, "DuplicateTask")
-        assert.strictEqual(yield* readPrompt(yield* repo.get("T-1")), "first\n")
-        assert.lengthOf(yield* repo.list, 1)
+        assert.strictEqual(yield* readPrompt(yield* tasks.get("T-1")), "first\n")
+        assert.lengthOf(yield* tasks.list, 1)
       })
     )
 
     live("enforces the state machine and patches runtime fields atomically", (root) =>
       Effect.gen(function* () {
-        const repo = yield* TaskRepository
-        yield* repo.add({ record: sampleRecord("T-1", root), prompt: "p\n" })
-        const e = yield* repo.transition("T-1", "done").pipe(Effect.flip)
+        const tasks = yield* TaskRepository
+        yield* tasks.add({ record: sampleRecord("T-1", root), prompt: "p\n" })
+        const e = yield* tasks.transition("T-1", "done").pipe(Effect.flip)
         assert.strictEqual(e._tag, "InvalidTransition")
         assert.include(e.message, "todo")
-        assert.strictEqual((yield* repo.get("T-1")).status, "todo")
-        yield* repo.transition("T-1", "run", { started_at: "2026-01-01T00:00:05.000Z", runner: "h:1" })
-        const reviewed = yield* repo.transition("T-1", "ok", { container: "c", port: 4000, runner: null })
+        assert.strictEqual((yield* tasks.get("T-1")).status, "todo")
+        yield* tasks.transition("T-1", "run", { started_at: "2026-01-01T00:00:05.000Z", runner: "h:1" })
+        const reviewed = yield* tasks.transition("T-1", "ok", { container: "c", port: 4000, runner: null })
         assert.deepInclude(reviewed, {
           status: "review",
           container: "c",
@@ -70,36 +70,36 @@ export const storeSuite = (backend: StoreBackend) =>
           started_at: "2026-01-01T00:00:05.000Z"
         })
         assert.notProperty(reviewed, "runner")
-        const patched = yield* repo.updateRuntime("T-1", { port: null, error: "x" })
+        const patched = yield* tasks.updateRuntime("T-1", { port: null, error: "x" })
         assert.notProperty(patched, "port")
         assert.strictEqual(patched.status, "review")
-        assert.deepInclude(yield* repo.get("T-1"), { error: "x", container: "c", status: "review" })
-        assert.strictEqual((yield* repo.transition("nope", "run").pipe(Effect.flip))._tag, "TaskNotFound")
-        assert.strictEqual((yield* repo.updateRuntime("nope", {}).pipe(Effect.flip))._tag, "TaskNotFound")
+        assert.deepInclude(yield* tasks.get("T-1"), { error: "x", container: "c", status: "review" })
+        assert.strictEqual((yield* tasks.transition("nope", "run").pipe(Effect.flip))._tag, "TaskNotFound")
+        assert.strictEqual((yield* tasks.updateRuntime("nope", {}).pipe(Effect.flip))._tag, "TaskNotFound")
       })
     )
 
     live("retry increments the attempt and clears every runtime field", (root) =>
       Effect.gen(function* () {
-        const repo = yield* TaskRepository
-        yield* repo.add({ record: sampleRecord("T-1", root), prompt: "p\n" })
-        yield* repo.transition("T-1", "run", { started_at: "2026-01-01T00:00:05.000Z", runner: "h:1" })
-        yield* repo.transition("T-1", "fail", { container: "c", port: 1, error: "boom", runner: null })
-        const again = yield* repo.transition("T-1", "retry")
+        const tasks = yield* TaskRepository
+        yield* tasks.add({ record: sampleRecord("T-1", root), prompt: "p\n" })
+        yield* tasks.transition("T-1", "run", { started_at: "2026-01-01T00:00:05.000Z", runner: "h:1" })
+        yield* tasks.transition("T-1", "fail", { container: "c", port: 1, error: "boom", runner: null })
+        const again = yield* tasks.transition("T-1", "retry")
         assert.strictEqual(again.status, "todo")
         assert.strictEqual(again.attempt, 2)
         for (const k of runtimeFieldNames) assert.notProperty(again, k)
-        assert.deepStrictEqual(yield* repo.get("T-1"), again)
+        assert.deepStrictEqual(yield* tasks.get("T-1"), again)
       })
     )
 
     live("twenty concurrent claims of one task: exactly one wins", (root) =>
       Effect.gen(function* () {
-        const repo = yield* TaskRepository
-        yield* repo.add({ record: sampleRecord("T-1", root), prompt: "p\n" })
+        const tasks = yield* TaskRepository
+        yield* tasks.add({ record: sampleRecord("T-1", root), prompt: "p\n" })
         const results = yield* Effect.forEach(
           Array.from({ length: 20 }, (_, i) => i),
-          (i) => repo.transition("T-1", "run", { runner: `h:${i}` }).pipe(Effect.result),
+          (i) => tasks.transition("T-1", "run", { runner: `h:${i}` }).pipe(Effect.result),
           { concurrency: "unbounded" }
         )
         const wins = results.filter((r) => r._tag === "Success")
@@ -111,19 +111,19 @@ export const storeSuite = (backend: StoreBackend) =>
 
     live("remove refuses an in-progress task; --purge deletes the markdown, plain remove keeps it", (root) =>
       Effect.gen(function* () {
-        const repo = yield* TaskRepository
-        yield* repo.add({ record: sampleRecord("T-1", root), prompt: "p1\n" })
-        yield* repo.add({ record: sampleRecord("T-2", root), prompt: "p2\n" })
-        yield* repo.transition("T-1", "run")
-        const e = yield* repo.remove("T-1").pipe(Effect.flip)
+        const tasks = yield* TaskRepository
+        yield* tasks.add({ record: sampleRecord("T-1", root), prompt: "p1\n" })
+        yield* tasks.add({ record: sampleRecord("T-2", root), prompt: "p2\n" })
+        yield* tasks.transition("T-1", "run")
+        const e = yield* tasks.remove("T-1").pipe(Effect.flip)
         assert.include(e.message, "in_progress")
-        const two = yield* repo.remove("T-2")
+        const two = yield* tasks.remove("T-2")
         assert.strictEqual(yield* readPrompt(two), "p2\n")
-        yield* repo.transition("T-1", "fail")
-        const one = yield* repo.remove("T-1", { purge: true })
+        yield* tasks.transition("T-1", "fail")
+        const one = yield* tasks.remove("T-1", { purge: true })
         assert.isTrue(Option.isNone(yield* readPrompt(one).pipe(Effect.option)))
-        assert.deepStrictEqual(yield* repo.list, [])
-        assert.strictEqual((yield* repo.remove("T-1").pipe(Effect.flip))._tag, "TaskNotFound")
+        assert.deepStrictEqual(yield* tasks.list, [])
+        assert.strictEqual((yield* tasks.remove("T-1").pipe(Effect.flip))._tag, "TaskNotFound")
       })
     )
 

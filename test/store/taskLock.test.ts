@@ -67,12 +67,12 @@ describe("withFreshTask", () => {
   it.live("acts on the record as it is once the lock is held, not as it was read before", () =>
     withQueue((root) =>
       Effect.gen(function* () {
-        const repo = yield* TaskRepository
-        yield* repo.add({ record: sampleRecord("A", root, { status: "failed" }), prompt: "x" })
-        const stale = yield* repo.get("A")
+        const tasks = yield* TaskRepository
+        yield* tasks.add({ record: sampleRecord("A", root, { status: "failed" }), prompt: "x" })
+        const stale = yield* tasks.get("A")
         // a retry holds the lock and moves the task on while the cleanup waits
         const retry = yield* Effect.forkChild(
-          Effect.sleep("300 millis").pipe(Effect.andThen(repo.transition("A", "retry")), withTaskLock("A", "retry"))
+          Effect.sleep("300 millis").pipe(Effect.andThen(tasks.transition("A", "retry")), withTaskLock("A", "retry"))
         )
         yield* Effect.sleep("100 millis")
         const outcome = yield* withFreshTask(
