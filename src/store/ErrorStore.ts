@@ -2,7 +2,6 @@
 import { Context, Effect, FileSystem, Layer, Option, Path, Schema } from "effect"
 import { QueueError, type UnsafePath } from "../core/errors.js"
 import { confined, QueuePaths } from "../support/paths.js"
-import { traced } from "../support/traced.js"
 import { writeFileAtomic } from "./atomicFile.js"
 
 export const ErrorReport = Schema.Struct({
@@ -41,34 +40,28 @@ export class ErrorStore extends Context.Service<
       /** The report's path, checked: inside queue/errors, no link on the way. */
       const errorFile = (id: string) => provide(confined(q, q.errorsDir, q.errorFile(id)))
       return ErrorStore.of({
-        write: (report) =>
-          Effect.flatMap(errorFile(report.task_id), (file) =>
-            fs
-              .makeDirectory(q.errorsDir, { recursive: true })
-              .pipe(
-                Effect.mapError(io(file)),
-                Effect.andThen(writeFileAtomic(file, JSON.stringify(report, null, 2) + "\n")),
-                Effect.as(file),
-                provide
-              )
-          ),
-        read: (id) =>
-          Effect.flatMap(errorFile(id), (file) =>
-            fs.readFileString(file).pipe(
-              Effect.flatMap((text) => Schema.decodeUnknownEffect(ErrorReportJson)(text)),
-              Effect.map(Option.some),
-              Effect.catchReason("PlatformError", "NotFound", () => Effect.succeed(Option.none())),
-              Effect.mapError(io(file))
-            )
-          ),
-        remove: (id) =>
-          Effect.flatMap(errorFile(id), (file) =>
-            fs.exists(file).pipe(
-              Effect.tap((exists) => (exists ? fs.remove(file, { force: true }) : Effect.void)),
-              Effect.mapError(io(file))
-            )
+        write: Effect.fn("ErrorStore.write")(function* (report: ErrorReport) {
+          const file = yield* errorFile(report.task_id)
+          yield* fs.makeDirectory(q.errorsDir, { recursive: true }).pipe(Effect.mapError(io(file)))
+          yield* provide(writeFileAtomic(file, JSON.stringify(report, null, 2) + "\n"))
+          return file
+        }),
+        read: Effect.fn("ErrorStore.read")(function* (id: string) {
+          const file = yield* errorFile(id)
+          return yield* fs.readFileString(file).pipe(
+            Effect.flatMap((text) => Schema.decodeUnknownEffect(ErrorReportJson)(text)),
+            Effect.map(Option.some),
+            Effect.catchReason("PlatformError", "NotFound", () => Effect.succeed(Option.none())),
+            Effect.mapError(io(file))
           )
+        }),
+        remove: Effect.fn("ErrorStore.remove")(function* (id: string) {
+          const file = yield* errorFile(id)
+          const exists = yield* fs.exists(file).pipe(Effect.mapError(io(file)))
+          if (exists) yield* fs.remove(file, { force: true }).pipe(Effect.mapError(io(file)))
+          return exists
+        })
       })
-    }).pipe(Effect.map((impl) => traced("ErrorStore", impl)))
+    })
   )
 }

@@ -14,7 +14,6 @@ import { nowIso } from "../core/time.js"
 import { applyMove, type Move } from "../core/transitions.js"
 import { TaskqConfig } from "../support/config.js"
 import { confined, QueuePaths } from "../support/paths.js"
-import { traced } from "../support/traced.js"
 import { removeStaleTemps, writeFileAtomic } from "./atomicFile.js"
 import { decodeTasksWithUnknown, encodeTasks } from "./jsonl.js"
 import { acquireQueueLock } from "./queueLock.js"
@@ -121,27 +120,33 @@ export class TaskRepository extends Context.Service<
         )
 
       return TaskRepository.of({
-        list: read,
-        get: (id) => Effect.flatMap(read, (records) => Effect.map(find(records, id), ([, r]) => r)),
-        add: ({ record, prompt }) =>
-          modify(
+        list: read.pipe(Effect.withSpan("TaskRepository.list")),
+        get: Effect.fn("TaskRepository.get")(function* (id: string) {
+          const [, record] = yield* find(yield* read, id)
+          return record
+        }),
+        add: Effect.fn("TaskRepository.add")(function* ({ record, prompt }: NewTask) {
+          return yield* modify(
             Effect.fnUntraced(function* (records: ReadonlyArray<TaskRecord>) {
               if (records.some((r) => r.id === record.id)) return yield* new DuplicateTask({ id: record.id })
               yield* provide(writeFileAtomic(yield* taskFile(record.id), prompt))
               return [[...records, record], record] as const
             })
-          ),
-        transition: (id, move, patch) =>
-          updateOne(id, (r, now) => {
+          )
+        }),
+        transition: Effect.fn("TaskRepository.transition")(function* (id: string, move: Move, patch?: RuntimePatch) {
+          return yield* updateOne(id, (r, now) => {
             const moved = applyMove(r, move, now)
             return Result.isFailure(moved)
               ? Effect.fail(moved.failure)
               : Effect.succeed(patch ? applyPatch(moved.success, patch) : moved.success)
-          }),
-        updateRuntime: (id, patch) =>
-          updateOne(id, (r, now) => Effect.succeed({ ...applyPatch(r, patch), updated_at: now })),
-        remove: (id, options) =>
-          modify(
+          })
+        }),
+        updateRuntime: Effect.fn("TaskRepository.updateRuntime")(function* (id: string, patch: RuntimePatch) {
+          return yield* updateOne(id, (r, now) => Effect.succeed({ ...applyPatch(r, patch), updated_at: now }))
+        }),
+        remove: Effect.fn("TaskRepository.remove")(function* (id: string, options?: { readonly purge?: boolean }) {
+          const removed = yield* modify(
             Effect.fnUntraced(function* (records: ReadonlyArray<TaskRecord>) {
               const [index, current] = yield* find(records, id)
               if (current.status === "in_progress")
@@ -150,18 +155,16 @@ export class TaskRepository extends Context.Service<
               if (options?.purge) yield* taskFile(current.id)
               return [records.filter((_, i) => i !== index), current] as const
             })
-          ).pipe(
-            // the markdown goes only once the record is gone: a failed write must not orphan the record
-            Effect.tap((removed) =>
-              options?.purge
-                ? taskFile(removed.id).pipe(
-                    Effect.flatMap((md) => fs.remove(md, { force: true }).pipe(Effect.mapError(io)))
-                  )
-                : Effect.void
-            )
           )
+          // the markdown goes only once the record is gone: a failed write must not orphan the record
+          if (options?.purge) {
+            const md = yield* taskFile(removed.id)
+            yield* fs.remove(md, { force: true }).pipe(Effect.mapError(io))
+          }
+          return removed
+        })
       })
-    }).pipe(Effect.map((impl) => traced("TaskRepository", impl)))
+    })
   )
 }
 

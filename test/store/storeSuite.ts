@@ -1,6 +1,6 @@
 // The behaviour every task store must have, run against each layer (JSONL queue dir, PostgreSQL).
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, FileSystem, Option, type Path, type Scope } from "effect"
+import { Effect, FileSystem, Option, type Path, type Scope, Tracer } from "effect"
 import { runtimeFieldNames } from "../../src/core/task.js"
 import { ErrorStore } from "../../src/store/ErrorStore.js"
 import { readPrompt } from "../../src/store/pg/SharedQueue.js"
@@ -137,6 +137,41 @@ export const storeSuite = (backend: StoreBackend) =>
         assert.deepStrictEqual(Option.getOrThrow(yield* errors.read("T-1")), { ...report, attempt: 2 })
         assert.isTrue(yield* errors.remove("T-1"))
         assert.isFalse(yield* errors.remove("T-1"))
+      })
+    )
+
+    live("each store method runs in a span named after it (TaskRepository.get, ErrorStore.write, ...)", (root) =>
+      Effect.gen(function* () {
+        const names: Array<string> = []
+        const tracer = Tracer.make({
+          span(options) {
+            names.push(options.name)
+            return new Tracer.NativeSpan(options)
+          }
+        })
+        const tasks = yield* TaskRepository
+        const errors = yield* ErrorStore
+        yield* Effect.gen(function* () {
+          yield* tasks.add({ record: sampleRecord("T-1", root), prompt: "p\n" })
+          yield* tasks.list
+          yield* tasks.get("T-1")
+          yield* tasks.transition("T-1", "run")
+          yield* tasks.updateRuntime("T-1", { port: 40001 })
+          yield* tasks.transition("T-1", "fail")
+          yield* tasks.remove("T-1")
+          yield* errors.write(sampleReport("T-1"))
+          yield* errors.read("T-1")
+          yield* errors.remove("T-1")
+        }).pipe(Effect.withTracer(tracer))
+        const methods = {
+          TaskRepository: ["add", "list", "get", "transition", "updateRuntime", "remove"],
+          ErrorStore: ["write", "read", "remove"]
+        }
+        const expected = Object.entries(methods).flatMap(([service, ms]) => ms.map((m) => `${service}.${m}`))
+        assert.deepStrictEqual(
+          expected.filter((name) => !names.includes(name)),
+          []
+        )
       })
     )
   })
