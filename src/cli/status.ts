@@ -14,8 +14,7 @@ const columns: ReadonlyArray<readonly [string, (r: TaskRecord) => string]> = [
   [
     "NOTE",
     (r) =>
-      r.error ??
-      [r.port !== undefined ? `port ${r.port}` : "", r.host !== undefined ? `on ${r.host}` : ""].join(" ").trim()
+      r.error ?? `${r.port !== undefined ? `port ${r.port}` : ""} ${r.host !== undefined ? `on ${r.host}` : ""}`.trim()
   ]
 ]
 
@@ -28,18 +27,23 @@ const cut = (s: string, width: number) => (s.length <= width ? s : `${s.slice(0,
  * on a 10,000-task queue this runs once, cold, at start-up.
  */
 export const renderTable = (records: ReadonlyArray<TaskRecord>, width?: number): string => {
-  const last = columns.length - 1
-  const rows = [columns.map(([h]) => h)]
-  for (const r of records) rows.push(columns.map(([, cell]) => cell(r)))
+  const count = columns.length
+  const last = count - 1
+  // every cell in one flat array, header first: no array per row
+  const cells: Array<string> = columns.map(([header]) => header)
+  for (const r of records) for (const [, cell] of columns) cells.push(cell(r))
   const widths = columns.map(() => 0)
-  for (const row of rows) for (let i = 0; i < last; i++) widths[i] = Math.max(widths[i] ?? 0, (row[i] ?? "").length)
+  for (let k = 0; k < cells.length; k++) {
+    const i = k % count
+    if (i !== last) widths[i] = Math.max(widths[i] ?? 0, (cells[k] ?? "").length)
+  }
   const before = widths.slice(0, last).reduce((a, b) => a + b + 2, 0)
   const room = width === undefined ? Infinity : Math.max(12, width - before)
   const lines: Array<string> = []
-  for (const row of rows) {
+  for (let k = 0; k < cells.length; k += count) {
     let line = ""
-    for (let i = 0; i < last; i++) line += `${(row[i] ?? "").padEnd(widths[i] ?? 0)}  `
-    lines.push(`${line}${cut(row[last] ?? "", room)}`.trimEnd())
+    for (let i = 0; i < last; i++) line += `${(cells[k + i] ?? "").padEnd(widths[i] ?? 0)}  `
+    lines.push(`${line}${cut(cells[k + last] ?? "", room)}`.trimEnd())
   }
   return lines.join("\n")
 }

@@ -21,26 +21,44 @@ const absolutePath = (v: unknown): boolean => isString(v) && isAbsolutePath(v)
 const plainTaskId = new RegExp(`^(?!\\.)[A-Za-z0-9._-]{1,${MAX_ID_LENGTH}}$`)
 /** Never: the field is left to the Schema. */
 const schemaOnly = (): boolean => false
-/** `2026-11-26T08:00:00.000Z`, or with a `+hh:mm` offset: the parts of a timestamp taskq writes. */
-const timestampParts = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/
+const monthDays = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 const isLeapYear = (y: number) => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)
-const daysIn = (y: number, m: number) => (m === 2 ? (isLeapYear(y) ? 29 : 28) : [4, 6, 9, 11].includes(m) ? 30 : 31)
-/** A timestamp whose every part is in range, so `Date.parse` takes it: the Schema's check without the parse. */
+const daysIn = (y: number, m: number) => (m === 2 && isLeapYear(y) ? 29 : (monthDays[m - 1] ?? 0))
+const isDigit = (code: number) => code >= 48 && code <= 57
+/** The two-digit number at `at`, or -1 when it is not two digits. */
+const twoDigits = (s: string, at: number) =>
+  isDigit(s.charCodeAt(at)) && isDigit(s.charCodeAt(at + 1))
+    ? (s.charCodeAt(at) - 48) * 10 + s.charCodeAt(at + 1) - 48
+    : -1
+
+/**
+ * `2026-11-26T08:00:00.000Z` or with a `+hh:mm` offset, every part in range, so `Date.parse` takes it:
+ * the Schema's check without the parse, read character by character (20,000 of them at start-up).
+ */
 const timestamp = (v: unknown): boolean => {
-  const m = typeof v === "string" ? timestampParts.exec(v) : null
-  if (m === null) return false
-  const [month, day, hour, minute, second] = [Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])]
-  const offsetInRange = m[7] === undefined || (Number(m[7]) <= 23 && Number(m[8]) <= 59)
-  return (
-    month >= 1 &&
-    month <= 12 &&
-    day >= 1 &&
-    day <= daysIn(Number(m[1]), month) &&
-    hour <= 23 &&
-    minute <= 59 &&
-    second <= 59 &&
-    offsetInRange
-  )
+  if (typeof v !== "string" || v.length < 20) return false
+  if (v[4] !== "-" || v[7] !== "-" || v[10] !== "T" || v[13] !== ":" || v[16] !== ":") return false
+  const century = twoDigits(v, 0)
+  const year = twoDigits(v, 2)
+  const month = twoDigits(v, 5)
+  if (century < 0 || year < 0 || month < 1 || month > 12) return false
+  const day = twoDigits(v, 8)
+  if (day < 1 || day > daysIn(century * 100 + year, month)) return false
+  const hour = twoDigits(v, 11)
+  const minute = twoDigits(v, 14)
+  const second = twoDigits(v, 17)
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false
+  let at = 19
+  if (v[at] === ".") {
+    const first = ++at
+    while (at < v.length && isDigit(v.charCodeAt(at))) at++
+    if (at === first || at - first > 9) return false
+  }
+  if (at === v.length - 1) return v[at] === "Z"
+  if (at !== v.length - 6 || (v[at] !== "+" && v[at] !== "-") || v[at + 3] !== ":") return false
+  const offsetHour = twoDigits(v, at + 1)
+  const offsetMinute = twoDigits(v, at + 4)
+  return offsetHour >= 0 && offsetHour <= 23 && offsetMinute >= 0 && offsetMinute <= 59
 }
 
 /**
@@ -91,7 +109,8 @@ export const acceptTaskRecord = (value: unknown): TaskRecord | undefined => {
   const object = value as Readonly<Record<string, unknown>>
   let last = -1
   let required = 0
-  for (const key of Object.keys(object)) {
+  // for…in: no array of keys per record (a parsed line has no inherited enumerable keys)
+  for (const key in object) {
     const field = byName.get(key)
     if (field === undefined || field.index < last) return copyOfKnown(object)
     if (!field.accepts(object[key])) return undefined
