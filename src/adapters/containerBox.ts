@@ -128,7 +128,8 @@ export const whyNotIsolated = (
 ): string | undefined =>
   info.Driver === "bridge" && info.Options?.[ICC_OPTION] === "false"
     ? undefined
-    : `network ${name} exists but is not a bridge with ${ICC_OPTION}=false, so tasks could reach each other; remove it (docker network rm ${name}) and taskq creates it again`
+    : `network ${name} exists but is not a bridge with ${ICC_OPTION}=false, so tasks could reach each other; ` +
+      `remove it (docker network rm ${name}) and taskq creates it again`
 
 // ---- one task attempt's container ----
 

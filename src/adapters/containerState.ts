@@ -50,10 +50,11 @@ export const toState = (info: DockerClient.ContainerInspectInfo): ContainerState
 })
 
 /** How a stopped container ended, for a person: an OOM kill says so, with the limit. */
-export const describeStop = (state: ContainerState): string =>
-  state.oomKilled
-    ? `was killed for running out of memory (limit ${state.memoryBytes > 0 ? `${Math.round(state.memoryBytes / 1024 / 1024)} MiB` : "none: the host ran out"}, exit ${state.exitCode}; raise it with --memory-mb)`
-    : `stopped (${state.status}, exit ${state.exitCode})`
+export const describeStop = (state: ContainerState): string => {
+  if (!state.oomKilled) return `stopped (${state.status}, exit ${state.exitCode})`
+  const limit = state.memoryBytes > 0 ? `${Math.round(state.memoryBytes / 1024 / 1024)} MiB` : "none: the host ran out"
+  return `was killed for running out of memory (limit ${limit}, exit ${state.exitCode}; raise it with --memory-mb)`
+}
 
 /** The text of a non-TTY log buffer: 8-byte frame headers stripped, stdout and stderr in order. */
 export const demuxBuffer = (b: Buffer): string => {
