@@ -7,6 +7,7 @@ import { join } from "node:path"
 import { Git } from "../../src/adapters/Git.js"
 import { parseWorktrees } from "../../src/adapters/gitOutput.js"
 import { git, makeRepo, tempDir } from "../helpers/fixtures.js"
+import { spanNamesOf, untracedMethods } from "../helpers/spans.js"
 
 layer(Git.layer.pipe(Layer.provideMerge(NodeServices.layer)), { excludeTestServices: true })(
   "Git (real repositories)",
@@ -98,6 +99,36 @@ layer(Git.layer.pipe(Layer.provideMerge(NodeServices.layer)), { excludeTestServi
         const empty = tempDir()
         git(empty, "init", "-q")
         assert.include((yield* g.currentBase(empty).pipe(Effect.flip)).message, "has no commits yet")
+      })
+    )
+
+    it.effect("each method runs in a span named after it (Git.addWorktree, Git.snapshot, ...)", () =>
+      Effect.gen(function* () {
+        const g = yield* Git
+        const repo = makeRepo()
+        const wt = join(tempDir(), "wt")
+        const boxDir = tempDir()
+        const names = yield* spanNamesOf(
+          Effect.gen(function* () {
+            yield* g.repoRoot(repo)
+            yield* g.currentBase(repo)
+            yield* g.resolveCommit(repo, "main")
+            yield* g.isValidBranchName(repo, "taskq/T-1")
+            yield* g.commonDir(repo)
+            yield* g.owner(repo)
+            yield* g.addWorktree(repo, wt, "taskq/T-1", "main")
+            yield* g.branchExists(repo, "taskq/T-1")
+            yield* g.adminDir(repo, wt)
+            yield* g.prepareBox(repo, wt, "taskq/T-1", boxDir)
+            yield* g.importBox(repo, wt, "taskq/T-1", boxDir)
+            writeFileSync(join(wt, "new.txt"), "x\n")
+            yield* g.snapshot(repo, wt, "keep it")
+            yield* g.listWorktrees(repo)
+            yield* g.removeWorktree(repo, wt)
+            yield* g.deleteBranch(repo, "taskq/T-1", "main", { force: true })
+          })
+        )
+        assert.deepStrictEqual(untracedMethods("Git", Object.keys(g), names), [])
       })
     )
   }

@@ -1,12 +1,13 @@
 // The behaviour every task store must have, run against each layer (JSONL queue dir, PostgreSQL).
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, FileSystem, Option, type Path, type Scope, Tracer } from "effect"
+import { Effect, FileSystem, Option, type Path, type Scope } from "effect"
 import { runtimeFieldNames } from "../../src/core/task.js"
 import { ErrorStore } from "../../src/store/ErrorStore.js"
 import { readPrompt } from "../../src/store/pg/SharedQueue.js"
 import { TaskRepository } from "../../src/store/TaskRepository.js"
 import type { QueuePaths } from "../../src/support/paths.js"
 import { sampleRecord, sampleReport } from "../helpers/layers.js"
+import { spanNamesOf, untracedMethods } from "../helpers/spans.js"
 
 export interface StoreBackend {
   readonly name: string
@@ -142,34 +143,27 @@ export const storeSuite = (backend: StoreBackend) =>
 
     live("each store method runs in a span named after it (TaskRepository.get, ErrorStore.write, ...)", (root) =>
       Effect.gen(function* () {
-        const names: Array<string> = []
-        const tracer = Tracer.make({
-          span(options) {
-            names.push(options.name)
-            return new Tracer.NativeSpan(options)
-          }
-        })
         const tasks = yield* TaskRepository
         const errors = yield* ErrorStore
-        yield* Effect.gen(function* () {
-          yield* tasks.add({ record: sampleRecord("T-1", root), prompt: "p\n" })
-          yield* tasks.list
-          yield* tasks.get("T-1")
-          yield* tasks.transition("T-1", "run")
-          yield* tasks.updateRuntime("T-1", { port: 40001 })
-          yield* tasks.transition("T-1", "fail")
-          yield* tasks.remove("T-1")
-          yield* errors.write(sampleReport("T-1"))
-          yield* errors.read("T-1")
-          yield* errors.remove("T-1")
-        }).pipe(Effect.withTracer(tracer))
-        const methods = {
-          TaskRepository: ["add", "list", "get", "transition", "updateRuntime", "remove"],
-          ErrorStore: ["write", "read", "remove"]
-        }
-        const expected = Object.entries(methods).flatMap(([service, ms]) => ms.map((m) => `${service}.${m}`))
+        const names = yield* spanNamesOf(
+          Effect.gen(function* () {
+            yield* tasks.add({ record: sampleRecord("T-1", root), prompt: "p\n" })
+            yield* tasks.list
+            yield* tasks.get("T-1")
+            yield* tasks.transition("T-1", "run")
+            yield* tasks.updateRuntime("T-1", { port: 40001 })
+            yield* tasks.transition("T-1", "fail")
+            yield* tasks.remove("T-1")
+            yield* errors.write(sampleReport("T-1"))
+            yield* errors.read("T-1")
+            yield* errors.remove("T-1")
+          })
+        )
         assert.deepStrictEqual(
-          expected.filter((name) => !names.includes(name)),
+          [
+            ...untracedMethods("TaskRepository", Object.keys(tasks), names),
+            ...untracedMethods("ErrorStore", Object.keys(errors), names)
+          ],
           []
         )
       })
