@@ -8,29 +8,56 @@ import { ErrorStore } from "../../src/store/ErrorStore.js"
 import { TaskRepository } from "../../src/store/TaskRepository.js"
 import { tempDir } from "../helpers/fixtures.js"
 import { sampleRecord } from "../helpers/layers.js"
+import { spanNamesOf, untracedMethods } from "../helpers/spans.js"
 import { freshPgUrl, pgStoreAt } from "./pg.js"
 
 /** A separate client (own pool, own heartbeats) on `url`, alive until `scope` closes. */
 const client = (url: string, scope: Scope.Scope, leaseSeconds = 60) =>
   Layer.buildWithScope(pgStoreAt(url, join(tempDir(), "queue"), leaseSeconds), scope).pipe(
     Effect.map((ctx) => ({
-      repo: Context.get(ctx, TaskRepository),
+      tasks: Context.get(ctx, TaskRepository),
       errors: Context.get(ctx, ErrorStore),
       shared: Context.get(ctx, SharedQueue)
     }))
   )
 
 describe("PostgreSQL queue: claims and leases", () => {
+  it.live("each SharedQueue method runs in a span named after it (SharedQueue.claimNext, ...)", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const c = yield* client(yield* freshPgUrl, yield* Effect.scope)
+        yield* c.tasks.add({ record: sampleRecord("T-1", "/q"), prompt: "p" })
+        const names = yield* spanNamesOf(
+          Effect.scoped(
+            Effect.gen(function* () {
+              yield* c.shared.prompt("T-1")
+              yield* c.shared.registerRunner("runner-0:1", "host-0")
+              yield* c.shared.claimNext("runner-0:1")
+              yield* c.shared.reapExpired
+              yield* c.shared.drain("runner-0:1")
+              yield* c.shared.runners
+            })
+          )
+        )
+        const methods = Object.entries(c.shared)
+          .filter(([, member]) => typeof member !== "string" && typeof member !== "number")
+          .map(([name]) => name)
+        assert.lengthOf(methods, 6)
+        assert.deepStrictEqual(untracedMethods("SharedQueue", methods, names), [])
+      })
+    )
+  )
+
   it.live("five clients migrating one empty database at once: one schema, all of them work", () =>
     Effect.scoped(
       Effect.gen(function* () {
         const url = yield* freshPgUrl
         const scope = yield* Scope.make()
         const clients = yield* Effect.forEach([1, 2, 3, 4, 5], () => client(url, scope), { concurrency: "unbounded" })
-        yield* Effect.forEach(clients, (c, i) => c.repo.add({ record: sampleRecord(`T-${i}`, "/q"), prompt: "p" }), {
+        yield* Effect.forEach(clients, (c, i) => c.tasks.add({ record: sampleRecord(`T-${i}`, "/q"), prompt: "p" }), {
           concurrency: "unbounded"
         })
-        for (const c of clients) assert.lengthOf(yield* c.repo.list, 5)
+        for (const c of clients) assert.lengthOf(yield* c.tasks.list, 5)
         yield* Scope.close(scope, Exit.void)
       })
     )
@@ -46,7 +73,7 @@ describe("PostgreSQL queue: claims and leases", () => {
           const admin = yield* client(url, scope)
           const clients = yield* Effect.forEach(Array.from({ length: 8 }), () => client(url, scope))
           yield* Effect.forEach(Array.from({ length: 200 }), (_, i) =>
-            admin.repo.add({ record: sampleRecord(`T-${i}`, "/q"), prompt: "p" })
+            admin.tasks.add({ record: sampleRecord(`T-${i}`, "/q"), prompt: "p" })
           )
           const claims = yield* Effect.forEach(
             clients,
@@ -65,7 +92,7 @@ describe("PostgreSQL queue: claims and leases", () => {
           assert.lengthOf(all, 200)
           assert.strictEqual(new Set(all).size, 200)
           assert.isAbove(claims.filter((c) => c.length > 0).length, 1, "the claims were spread over runners")
-          const records = yield* admin.repo.list
+          const records = yield* admin.tasks.list
           for (const r of records) assert.strictEqual(r.status, "in_progress")
         })
       ),
@@ -82,9 +109,10 @@ describe("PostgreSQL queue: claims and leases", () => {
           const dead = yield* client(url, dying, 3)
           const alive = yield* client(url, yield* Effect.scope, 3)
           const watcher = yield* client(url, yield* Effect.scope, 3)
-          for (const id of ["T-dead", "T-alive"]) yield* alive.repo.add({ record: sampleRecord(id, "/q"), prompt: "p" })
-          yield* dead.repo.transition("T-dead", "run", { runner: "hostA:1" })
-          yield* alive.repo.transition("T-alive", "run", { runner: "hostB:2" })
+          for (const id of ["T-dead", "T-alive"])
+            yield* alive.tasks.add({ record: sampleRecord(id, "/q"), prompt: "p" })
+          yield* dead.tasks.transition("T-dead", "run", { runner: "hostA:1" })
+          yield* alive.tasks.transition("T-alive", "run", { runner: "hostB:2" })
           yield* Scope.close(dying, Exit.void) // hostA dies: its heartbeats stop
           yield* Effect.sleep("5 seconds")
           const [first, second] = yield* Effect.all([watcher.shared.reapExpired, alive.shared.reapExpired], {
@@ -96,15 +124,15 @@ describe("PostgreSQL queue: claims and leases", () => {
             ["T-dead"]
           )
           assert.strictEqual(reaped[0]?.runner, "hostA:1")
-          const failed = yield* watcher.repo.get("T-dead")
+          const failed = yield* watcher.tasks.get("T-dead")
           assert.strictEqual(failed.status, "failed")
           assert.include(failed.error ?? "", "hostA:1")
           const report = Option.getOrThrow(yield* watcher.errors.read("T-dead"))
           assert.strictEqual(report.stage, "runner")
-          assert.strictEqual((yield* watcher.repo.get("T-alive")).status, "in_progress")
+          assert.strictEqual((yield* watcher.tasks.get("T-alive")).status, "in_progress")
           assert.deepStrictEqual(yield* watcher.shared.reapExpired, [])
           // the live runner finishes normally
-          assert.strictEqual((yield* alive.repo.transition("T-alive", "ok", { runner: null })).status, "review")
+          assert.strictEqual((yield* alive.tasks.transition("T-alive", "ok", { runner: null })).status, "review")
         })
       ),
     60_000
@@ -115,10 +143,10 @@ describe("PostgreSQL queue: claims and leases", () => {
       Effect.gen(function* () {
         const url = yield* freshPgUrl
         const c = yield* client(url, yield* Effect.scope)
-        yield* c.repo.add({ record: sampleRecord("T-1", "/q"), prompt: "p" })
+        yield* c.tasks.add({ record: sampleRecord("T-1", "/q"), prompt: "p" })
         const life = yield* Scope.make()
         yield* c.shared.registerRunner("hostA:7", "hostA").pipe(Scope.provide(life))
-        yield* c.repo.transition("T-1", "run", { runner: "hostA:7" })
+        yield* c.tasks.transition("T-1", "run", { runner: "hostA:7" })
         const [r] = yield* c.shared.runners
         assert.deepInclude(r, { id: "hostA:7", host: "hostA", draining: false })
         assert.deepStrictEqual(
