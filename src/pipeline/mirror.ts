@@ -19,7 +19,7 @@ const URL_RE = /^(file|ssh|https?|git):\/\/./
 export const isRepoUrl = (repo: string): boolean => URL_RE.test(repo)
 
 const NO_HOOKS = ["-c", "core.hooksPath=/dev/null", "-c", "safe.directory=*"]
-const git = (stage: string, dir: string, args: ReadonlyArray<string>, okExitCodes?: ReadonlyArray<number>) =>
+const git = (dir: string, args: ReadonlyArray<string>, okExitCodes?: ReadonlyArray<number>) =>
   runCommand("git", [...NO_HOOKS, "-C", dir, ...args], {
     env: { GIT_TERMINAL_PROMPT: "0" },
     ...(okExitCodes ? { okExitCodes } : {})
@@ -53,11 +53,11 @@ export const syncMirror = Effect.fn("syncMirror")(function* (url: string) {
       yield* fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError(setup))
       yield* acquireQueueLock(`${dir}/taskq-fetch`).pipe(Effect.mapError(setup))
       if (!(yield* fs.exists(`${dir}/HEAD`).pipe(Effect.mapError(setup)))) {
-        yield* git("setup", dir, ["init", "-q", "--bare"])
-        yield* git("setup", dir, ["remote", "add", "origin", url])
+        yield* git(dir, ["init", "-q", "--bare"])
+        yield* git(dir, ["remote", "add", "origin", url])
       }
       // remote branches under refs/remotes: a task branch checked out in a worktree is never overwritten
-      yield* git("setup", dir, ["fetch", "-q", "--prune", "--no-tags", "origin", "+refs/heads/*:refs/remotes/origin/*"])
+      yield* git(dir, ["fetch", "-q", "--prune", "--no-tags", "origin", "+refs/heads/*:refs/remotes/origin/*"])
     })
   ).pipe(inProcess(dir))
   return dir
@@ -73,7 +73,7 @@ export const localTask = Effect.fn("localTask")(function* (task: TaskRecord) {
   const q = yield* QueuePaths
   const mirror = yield* syncMirror(task.repo)
   const remoteBase = `refs/remotes/origin/${task.base}`
-  const known = yield* git("setup", mirror, ["show-ref", "--verify", "--quiet", remoteBase], [0, 1])
+  const known = yield* git(mirror, ["show-ref", "--verify", "--quiet", remoteBase], [0, 1])
   return {
     ...task,
     repo: mirror,
@@ -87,7 +87,7 @@ const originOf = Effect.fnUntraced(function* (repo: string) {
   const path = yield* Path.Path
   const dir = yield* mirrorsDir
   if (path.dirname(repo) !== dir) return undefined
-  const r = yield* git("review", repo, ["config", "--get", "remote.origin.url"], [0, 1])
+  const r = yield* git(repo, ["config", "--get", "remote.origin.url"], [0, 1])
   return r.exitCode === 0 ? r.stdout.trim() : undefined
 })
 
@@ -100,27 +100,16 @@ export const publishBranch = Effect.fn("publishBranch")(function* (task: TaskRec
   if (url === undefined) return undefined
   // what the agent left uncommitted goes on the branch too (through the Git adapter's hardened git)
   yield* (yield* Git).snapshot(task.repo, task.worktree_path, `taskq: work of ${task.id} attempt ${task.attempt}`)
-  yield* git("review", task.repo, [
-    "push",
-    "-q",
-    "--no-verify",
-    "origin",
-    `+refs/heads/${task.branch}:refs/heads/${task.branch}`
-  ])
+  yield* git(task.repo, ["push", "-q", "--no-verify", "origin", `+refs/heads/${task.branch}:refs/heads/${task.branch}`])
   return url
 })
 
 /** Deletes the task branch at the URL (cleanup --delete-remote-branch); false when it was not there. */
 export const deleteRemoteBranch = Effect.fn("deleteRemoteBranch")(function* (url: string, branch: string) {
   const mirror = yield* syncMirror(url)
-  const there = yield* git(
-    "cleanup",
-    mirror,
-    ["show-ref", "--verify", "--quiet", `refs/remotes/origin/${branch}`],
-    [0, 1]
-  )
+  const there = yield* git(mirror, ["show-ref", "--verify", "--quiet", `refs/remotes/origin/${branch}`], [0, 1])
   if (there.exitCode !== 0) return false
-  yield* git("cleanup", mirror, ["push", "-q", "--no-verify", "origin", "--delete", branch])
+  yield* git(mirror, ["push", "-q", "--no-verify", "origin", "--delete", branch])
   return true
 })
 
