@@ -4,7 +4,7 @@
  * the stale time its lock is stale and the next taskq process takes it over.
  */
 import { Effect, Scope } from "effect"
-import lockfile from "proper-lockfile"
+import { lockFile } from "./lockfile.js"
 import { QueueError } from "../core/errors.js"
 
 /** A holder silent for this long is taken for dead (`TASKQ_LOCK_STALE_MS`, at least 2000). */
@@ -27,7 +27,7 @@ export const acquireQueueLock = (
   return Effect.acquireRelease(
     Effect.tryPromise({
       try: () =>
-        lockfile.lock(file, {
+        lockFile(file, {
           lockfilePath: lockPath,
           realpath: false,
           stale: staleMs,

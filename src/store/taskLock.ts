@@ -11,7 +11,7 @@
  */
 import { Context, Effect, FileSystem, Path, Result, Schema } from "effect"
 import { CliError } from "effect/cli"
-import lockfile from "proper-lockfile"
+import { lockFile } from "./lockfile.js"
 import { QueueError } from "../core/errors.js"
 import { validateTaskId } from "../core/ids.js"
 import type { TaskRecord } from "../core/task.js"
@@ -69,7 +69,7 @@ export const withTaskLock = (id: string, action: string) =>
     return yield* Effect.acquireUseRelease(
       Effect.tryPromise({
         try: () =>
-          lockfile.lock(files.file, {
+          lockFile(files.file, {
             lockfilePath: files.lock,
             realpath: false,
             stale: Math.max(2000, staleMs),

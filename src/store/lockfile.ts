@@ -1,0 +1,16 @@
+/**
+ * proper-lockfile, loaded on the first lock: with it come graceful-fs (which patches `fs`), `assert`
+ * and signal-exit's handlers, none of which a read-only command (`status` of a large queue) needs.
+ */
+import type { LockOptions } from "proper-lockfile"
+
+type Release = () => Promise<void>
+
+let loaded: Promise<typeof import("proper-lockfile")> | undefined
+
+/** `lockfile.lock(file, options)`, proper-lockfile imported the first time. */
+export const lockFile = async (file: string, options: LockOptions): Promise<Release> => {
+  loaded ??= import("proper-lockfile")
+  const { lock } = await loaded
+  return lock(file, options)
+}
