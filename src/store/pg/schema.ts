@@ -12,6 +12,12 @@ export interface Migration {
   readonly statements: ReadonlyArray<string>
 }
 
+/** A row of taskq_tasks as the store selects it: the insertion order and the record's JSON text. */
+export interface TaskRow {
+  readonly seq: string
+  readonly record: string
+}
+
 const statusList = taskStatuses.map((s) => `'${s}'`).join(", ")
 
 export const migrations: ReadonlyArray<Migration> = [
