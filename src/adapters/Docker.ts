@@ -83,7 +83,7 @@ export class Docker extends Context.Service<
 }
 
 const makeDocker = Effect.fnUntraced(function* (socketPath: string) {
-  const { default: Dockerode } = yield* Effect.promise(() => import("dockerode"))
+  const { Dockerode } = yield* Effect.promise(() => import("./dockerode.js"))
   const client: DockerClient = new Dockerode({ socketPath })
   const endpoint = `unix://${socketPath}`
   const call = <A>(operation: string, f: (signal: AbortSignal) => Promise<A>) =>

@@ -1,0 +1,61 @@
+// The launcher (scripts/launcher.mjs) runs the bundle from a V8 code cache in the user's cache dir:
+// written once, then used as it is; a damaged one is replaced; a dir others may write to is not used.
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { runTaskq, tempDir } from "../helpers/fixtures.js"
+
+const live = (name: string, f: () => Promise<void>) => it.live(name, () => Effect.promise(f))
+
+/** `taskq status` of an empty queue, with its caches under `cacheHome`. */
+const status = async (cacheHome: string, env: Record<string, string> = {}) => {
+  const queue = join(tempDir(), "queue")
+  mkdirSync(queue)
+  writeFileSync(join(queue, "tasks.jsonl"), "")
+  const r = await runTaskq(["status", "--queue-dir", queue], { env: { XDG_CACHE_HOME: cacheHome, ...env } })
+  assert.deepStrictEqual([r.code, r.stdout, r.stderr], [0, "no tasks\n", ""])
+}
+const cacheDir = (home: string) => join(home, "taskq", "code-cache")
+const caches = (home: string) => (existsSync(cacheDir(home)) ? readdirSync(cacheDir(home)) : [])
+
+describe("the launcher's code cache", () => {
+  live("is written once, private to the user, then read as it is", async () => {
+    const home = tempDir()
+    await status(home)
+    const [name, ...more] = caches(home)
+    assert.isDefined(name)
+    assert.deepStrictEqual(more, [])
+    const file = join(cacheDir(home), name!)
+    assert.strictEqual(statSync(cacheDir(home)).mode & 0o777, 0o700)
+    assert.strictEqual(statSync(file).mode & 0o777, 0o600)
+    const first = statSync(file)
+    await status(home)
+    // V8 took it: not written again (a rejected cache is replaced, a new inode)
+    const second = statSync(file)
+    assert.deepStrictEqual([second.ino, second.mtimeMs], [first.ino, first.mtimeMs])
+  })
+
+  live("a damaged cache is refused by V8 and replaced; the command runs as usual", async () => {
+    const home = tempDir()
+    await status(home)
+    const file = join(cacheDir(home), caches(home)[0]!)
+    const size = statSync(file).size
+    writeFileSync(file, Buffer.alloc(size, 7))
+    const damaged = statSync(file).ino
+    await status(home)
+    assert.notStrictEqual(statSync(file).ino, damaged)
+    assert.strictEqual(caches(home).length, 1)
+  })
+
+  live("a cache dir others may write to is not used, and TASKQ_CODE_CACHE=0 turns it off", async () => {
+    const home = tempDir()
+    mkdirSync(cacheDir(home), { recursive: true })
+    chmodSync(cacheDir(home), 0o777)
+    await status(home)
+    assert.deepStrictEqual(caches(home), [])
+    const off = tempDir()
+    await status(off, { TASKQ_CODE_CACHE: "0" })
+    assert.deepStrictEqual(caches(off), [])
+  })
+})
