@@ -23,9 +23,8 @@ const cacheFile = () => {
     const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache")
     const dir = path.join(base, "taskq", "code-cache")
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
-    const st = fs.statSync(dir)
-    // another user's dir, or one others may write to, could hand us bytecode: do without
-    if (st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) return undefined
+    // another user's dir, one others may write to, or a link could hand us bytecode: do without
+    if (!ours(fs.lstatSync(dir)) || !fs.lstatSync(dir).isDirectory()) return undefined
     return path.join(dir, `${BUNDLE_HASH}-${process.version}-${process.arch}.bin`)
   } catch {
     return undefined
@@ -53,18 +52,30 @@ const saveCache = (file, data) => {
   }
 }
 
+/** Owned by this user and writable by no one else. */
+const ours = (st) => st.uid === process.getuid?.() && (st.mode & 0o022) === 0
+
+/** The cache's bytes, if the file is a regular file of ours (checked on the open file itself). */
+const readCache = (file) => {
+  let fd
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
+    const st = fs.fstatSync(fd)
+    return st.isFile() && ours(st) ? fs.readFileSync(fd) : undefined
+  } catch {
+    return undefined
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd)
+  }
+}
+
 const args = process.argv.slice(2)
 if (args.length === 1 && ["--version", "-v", "version"].includes(args[0])) {
   process.stdout.write(`taskq v${VERSION}\n`)
 } else {
   const bundle = fileURLToPath(new URL("./taskq.cjs", import.meta.url))
   const file = cacheFile()
-  let cachedData
-  try {
-    if (file !== undefined) cachedData = fs.readFileSync(file)
-  } catch {
-    cachedData = undefined
-  }
+  const cachedData = file === undefined ? undefined : readCache(file)
   const source = `(function (exports, require, module, __filename, __dirname) {${fs.readFileSync(bundle, "utf8")}\n})`
   const script = new vm.Script(source, { filename: bundle, cachedData })
   if (file !== undefined && (cachedData === undefined || script.cachedDataRejected)) {

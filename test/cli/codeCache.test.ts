@@ -46,6 +46,12 @@ describe("the launcher's code cache", () => {
     await status(home)
     assert.notStrictEqual(statSync(file).ino, damaged)
     assert.strictEqual(caches(home).length, 1)
+    // a cache others may write to is not read either (it could be anyone's bytecode): replaced
+    chmodSync(file, 0o666)
+    const open = statSync(file).ino
+    await status(home)
+    assert.notStrictEqual(statSync(file).ino, open)
+    assert.strictEqual(statSync(file).mode & 0o777, 0o600)
   })
 
   live("a cache dir others may write to is not used, and TASKQ_CODE_CACHE=0 turns it off", async () => {
