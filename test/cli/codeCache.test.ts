@@ -18,15 +18,19 @@ const status = async (cacheHome: string, env: Record<string, string> = {}) => {
 }
 const cacheDir = (home: string) => join(home, "taskq", "code-cache")
 const caches = (home: string) => (existsSync(cacheDir(home)) ? readdirSync(cacheDir(home)) : [])
+/** The one cache file under `home`. */
+const onlyCache = (home: string) => {
+  const [name, ...more] = caches(home)
+  assert.deepStrictEqual(more, [])
+  if (name === undefined) return assert.fail("no code cache was written")
+  return join(cacheDir(home), name)
+}
 
 describe("the launcher's code cache", () => {
   live("is written once, private to the user, then read as it is", async () => {
     const home = tempDir()
     await status(home)
-    const [name, ...more] = caches(home)
-    assert.isDefined(name)
-    assert.deepStrictEqual(more, [])
-    const file = join(cacheDir(home), name!)
+    const file = onlyCache(home)
     assert.strictEqual(statSync(cacheDir(home)).mode & 0o777, 0o700)
     assert.strictEqual(statSync(file).mode & 0o777, 0o600)
     const first = statSync(file)
@@ -39,7 +43,7 @@ describe("the launcher's code cache", () => {
   live("a damaged cache is refused by V8 and replaced; the command runs as usual", async () => {
     const home = tempDir()
     await status(home)
-    const file = join(cacheDir(home), caches(home)[0]!)
+    const file = onlyCache(home)
     const size = statSync(file).size
     writeFileSync(file, Buffer.alloc(size, 7))
     const damaged = statSync(file).ino
