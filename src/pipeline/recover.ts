@@ -8,7 +8,7 @@ import { ExitCode } from "../core/errors.js"
 import type { TaskRecord } from "../core/task.js"
 import { nowIso } from "../core/time.js"
 import { Docker } from "../adapters/Docker.js"
-import { ErrorStore } from "../store/ErrorStore.js"
+import { ErrorStore, runnerGoneReport } from "../store/ErrorStore.js"
 import { TaskRepository } from "../store/TaskRepository.js"
 import { HostFacts } from "../support/hostFacts.js"
 import { reapExpiredLeases } from "./leases.js"
@@ -45,19 +45,7 @@ export const recoverOrphans = Effect.fn("recoverOrphans")(function* () {
     const containers = yield* docker.listTaskContainers(task.id).pipe(Effect.orElseSucceed(() => []))
     yield* Effect.forEach(containers, (c) => docker.stop(c.id).pipe(Effect.ignore), { discard: true })
     const now = yield* nowIso
-    yield* errors
-      .write({
-        task_id: task.id,
-        attempt: task.attempt,
-        stage: "runner",
-        exit_code: ExitCode.Killed,
-        stdout: "",
-        stderr: message,
-        message,
-        cause_tag: "RunnerDied",
-        created_at: now
-      })
-      .pipe(Effect.ignore)
+    yield* errors.write(runnerGoneReport(task, message, "RunnerDied", now)).pipe(Effect.ignore)
     yield* tasks
       .transition(task.id, "fail", { error: message, finished_at: now, runner: null })
       .pipe(Effect.option, Effect.map(Option.getOrUndefined))

@@ -1,6 +1,6 @@
 /** The latest error report of each task: `queue/errors/<id>.json`. */
 import { Context, Effect, FileSystem, Layer, Option, Path, Schema } from "effect"
-import { QueueError, type UnsafePath } from "../core/errors.js"
+import { ExitCode, QueueError, type UnsafePath } from "../core/errors.js"
 import { confined, QueuePaths } from "../support/paths.js"
 import { writeFileAtomic } from "./atomicFile.js"
 
@@ -18,6 +18,24 @@ export const ErrorReport = Schema.Struct({
 })
 export type ErrorReport = typeof ErrorReport.Type
 const ErrorReportJson = Schema.fromJsonString(ErrorReport)
+
+/** The report of a task whose runner is gone (died on this host, or its lease expired on a shared queue). */
+export const runnerGoneReport = (
+  task: { readonly id: string; readonly attempt: number },
+  message: string,
+  causeTag: "RunnerDied" | "LeaseExpired",
+  now: string
+): ErrorReport => ({
+  task_id: task.id,
+  attempt: task.attempt,
+  stage: "runner",
+  exit_code: ExitCode.Killed,
+  stdout: "",
+  stderr: message,
+  message,
+  cause_tag: causeTag,
+  created_at: now
+})
 
 export class ErrorStore extends Context.Service<
   ErrorStore,

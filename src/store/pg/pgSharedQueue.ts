@@ -8,7 +8,7 @@ import { isSqlError, type SqlError } from "effect/sql/SqlError"
 import { ExitCode, type QueueError, type RecordDecodeError, TaskNotFound } from "../../core/errors.js"
 import type { TaskRecord } from "../../core/task.js"
 import { nowIso } from "../../core/time.js"
-import type { ErrorStore } from "../ErrorStore.js"
+import { type ErrorStore, runnerGoneReport } from "../ErrorStore.js"
 import type { TaskRow as Row } from "./schema.js"
 import { type RunnerInfo, SharedQueue } from "./SharedQueue.js"
 
@@ -55,17 +55,7 @@ export const makePgSharedQueue = Effect.fnUntraced(function* (parts: SharedQueue
         const olds = yield* Effect.forEach(rows, (r) => decode({ seq: r.seq, record: r.old }))
         for (const task of olds) {
           const message = `its runner (${task.runner ?? "?"}) stopped renewing its lease`
-          yield* errors.write({
-            task_id: task.id,
-            attempt: task.attempt,
-            stage: "runner",
-            exit_code: ExitCode.Killed,
-            stdout: "",
-            stderr: message,
-            message,
-            cause_tag: "LeaseExpired",
-            created_at: now
-          })
+          yield* errors.write(runnerGoneReport(task, message, "LeaseExpired", now))
         }
         return olds
       })
