@@ -4,7 +4,6 @@
  * longer alive), stops their containers and records them as failed, so they can be retried.
  */
 import { Effect, Option } from "effect"
-import { ExitCode } from "../core/errors.js"
 import type { TaskRecord } from "../core/task.js"
 import { nowIso } from "../core/time.js"
 import { Docker } from "../adapters/Docker.js"

@@ -5,7 +5,7 @@
 import { type Duration, Effect, Option, Schedule, Schema } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import { isSqlError, type SqlError } from "effect/sql/SqlError"
-import { ExitCode, type QueueError, type RecordDecodeError, TaskNotFound } from "../../core/errors.js"
+import { type QueueError, type RecordDecodeError, TaskNotFound } from "../../core/errors.js"
 import type { TaskRecord } from "../../core/task.js"
 import { nowIso } from "../../core/time.js"
 import { type ErrorStore, runnerGoneReport } from "../ErrorStore.js"
