@@ -43,7 +43,8 @@ const saveCache = (file, data) => {
     const dir = path.dirname(file)
     const caches = fs
       .readdirSync(dir)
-      .filter((name) => name.endsWith(".bin"))
+      // only the caches taskq names itself
+      .filter((name) => /^[0-9a-f]{16}-v\d+\.\d+\.\d+-\w+\.bin$/.test(name))
       .map((name) => ({ name, mtime: fs.statSync(path.join(dir, name)).mtimeMs }))
       .sort((a, b) => b.mtime - a.mtime)
     for (const old of caches.slice(4)) fs.rmSync(path.join(dir, old.name), { force: true })

@@ -2,7 +2,7 @@
 // written once, then used as it is; a damaged one is replaced; a dir others may write to is not used.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { runTaskq, tempDir } from "../helpers/fixtures.js"
 
@@ -38,6 +38,23 @@ describe("the launcher's code cache", () => {
     // V8 took it: not written again (a rejected cache is replaced, a new inode)
     const second = statSync(file)
     assert.deepStrictEqual([second.ino, second.mtimeMs], [first.ino, first.mtimeMs])
+  })
+
+  live("keeps the four newest of its own caches and nothing else is touched", async () => {
+    const home = tempDir()
+    mkdirSync(cacheDir(home), { recursive: true, mode: 0o700 })
+    const old = ["0000000000000001", "0000000000000002", "0000000000000003", "0000000000000004"]
+    old.forEach((hash, i) => {
+      const file = join(cacheDir(home), `${hash}-v1.0.0-x64.bin`)
+      writeFileSync(file, "old", { mode: 0o600 })
+      utimesSync(file, 1000 + i, 1000 + i)
+    })
+    writeFileSync(join(cacheDir(home), "notes.bin"), "mine")
+    await status(home)
+    const left = caches(home).sort()
+    assert.strictEqual(left.length, 5)
+    assert.include(left, "notes.bin")
+    assert.notInclude(left, `${old[0]}-v1.0.0-x64.bin`)
   })
 
   live("a damaged cache is refused by V8 and replaced; the command runs as usual", async () => {
