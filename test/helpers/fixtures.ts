@@ -1,6 +1,6 @@
 // Real temp dirs, real git repositories, and the real taskq binary as a child process.
 import { Schema } from "effect"
-import { execFileSync, spawn } from "node:child_process"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
@@ -80,25 +80,41 @@ export interface CliResult {
   readonly stderr: string
 }
 
+/** A taskq child process a test can signal or watch. */
+export interface Started {
+  readonly child: ChildProcess
+  /** What it has written so far: grows while it runs. */
+  readonly out: { stdout: string; stderr: string }
+  /** Its outcome, once it has exited. */
+  readonly done: Promise<CliResult>
+}
+
+/** Starts `taskq args` as a child process (its environment: this one's, `env` over it). */
+export const startTaskq = (
+  args: ReadonlyArray<string>,
+  options: { cwd?: string; env?: Record<string, string | undefined> } = {}
+): Started => {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? process.cwd(),
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  const out = { stdout: "", stderr: "" }
+  child.stdout.on("data", (d: Buffer) => {
+    out.stdout += d.toString()
+  })
+  child.stderr.on("data", (d: Buffer) => {
+    out.stderr += d.toString()
+  })
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child.on("error", reject)
+    child.on("close", (code, signal) => resolve({ code, signal, stdout: out.stdout, stderr: out.stderr }))
+  })
+  return { child, out, done }
+}
+
 /** Runs `taskq args` as a child process and collects its output. */
 export const runTaskq = (
   args: ReadonlyArray<string>,
   options: { cwd?: string; env?: Record<string, string | undefined> } = {}
-): Promise<CliResult> =>
-  new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd ?? process.cwd(),
-      env: { ...process.env, ...options.env },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString()
-    })
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString()
-    })
-    child.on("error", fail)
-    child.on("close", (code, signal) => done({ code, signal, stdout, stderr }))
-  })
+): Promise<CliResult> => startTaskq(args, options).done

@@ -1,36 +1,26 @@
 // Exclusive actions on one task, for real: `cleanup --id X` racing `retry X && run --id X`, as three
 // real taskq processes, again and again. Every round must end in one clean outcome: the new attempt
 // is a whole review (worktree, agent state, live container, the agent's file) whoever won the race.
-import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { assert, describe, it } from "vitest"
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
-import { ensureWorkerImage, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
+import { scripted } from "../helpers/agentRuntime.js"
 import { git } from "../helpers/fixtures.js"
-import { containersOf, isRunning, removeContainers, type Scratch, scratch, uid } from "../helpers/e2e.js"
-import type { ScriptedModel } from "../support/scriptedModel.js"
+import { containersOf, isRunning, uid, useRealRuntime } from "../helpers/e2e.js"
 
-let model: ScriptedModel
-let s: Scratch
-beforeAll(async () => {
-  ensureWorkerImage()
-  model = await startBridgeModel()
-  s = scratch(model.port)
-}, 300_000)
-afterAll(async () => {
-  if (s) removeContainers(s.ids)
-  await model?.close()
-})
+const { fresh } = useRealRuntime()
 
 const ROUNDS = 4
 
 describe("exclusive actions on one task", () => {
   it(`cleanup --id X racing retry X && run --id X: ${ROUNDS} rounds, each one clean outcome`, async () => {
+    const s = fresh()
     const id = uid("race")
     const task = scripted("Write out.txt", [
       { tool: "write", args: { filePath: "out.txt", content: "ok\n" } },
       { text: "Wrote out.txt." }
     ])
-    assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", task)).code, 0)
+    assert.strictEqual((await s.add(id, task)).code, 0)
     const first = await s.taskq("run", "--id", id)
     assert.strictEqual(first.code, 0, first.stderr)
     const outcomes: Array<string> = []

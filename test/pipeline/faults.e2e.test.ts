@@ -1,41 +1,30 @@
 // Faults for real: signals, a container that dies under the agent, machine-wide faults caught by the
 // preflight, and provider failures reported as they happened. Real git, dockerd, worker image, OpenCode.
-import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { assert, describe, it } from "vitest"
 import { execFileSync } from "node:child_process"
 import { connect, createServer, type Socket } from "node:net"
-import { ensureWorkerImage, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
 import { existsSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
-import { type CliResult, git, runTaskq, tempDir } from "../helpers/fixtures.js"
-import { containersOf, isRunning, removeContainers, type Scratch, scratch, uid } from "../helpers/e2e.js"
-import type { ScriptedModel } from "../support/scriptedModel.js"
-import { sleep, start, until } from "./stressSupport.js"
+import { scripted } from "../helpers/agentRuntime.js"
+import { type CliResult, git, tempDir } from "../helpers/fixtures.js"
+import { containersOf, isRunning, type Scratch, sleep, uid, until, useRealRuntime } from "../helpers/e2e.js"
 
-let model: ScriptedModel
-const all: Array<Scratch> = []
-const fresh = () => {
-  const s = scratch(model.port)
-  all.push(s)
-  return s
+const { fresh } = useRealRuntime()
+
+/** Adds task `id`, whose agent thinks forever, and starts `taskq run`: returned once the agent is prompted. */
+const runPrompted = async (s: Scratch, id: string) => {
+  assert.strictEqual((await s.add(id, scripted("Think forever", [{ hang: true }]))).code, 0)
+  const run = s.start(["run"])
+  await until("the agent to be prompted", () => s.record(id).session_id !== undefined)
+  await sleep(500)
+  return run
 }
-beforeAll(async () => {
-  ensureWorkerImage()
-  model = await startBridgeModel()
-}, 300_000)
-afterAll(async () => {
-  for (const s of all) removeContainers(s.ids)
-  await model?.close()
-})
 
 describe("signals", () => {
   it("SIGHUP mid-run: exit 129, the task recorded failed, its container stopped", async () => {
     const s = fresh()
     const id = uid("hup")
-    const task = scripted("Think forever", [{ hang: true }])
-    assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", task)).code, 0)
-    const run = start(s.queue, ["run"])
-    await until("the agent to be prompted", () => s.record(id).session_id !== undefined)
-    await sleep(500)
+    const run = await runPrompted(s, id)
     run.child.kill("SIGHUP")
     const r = await run.done
     assert.strictEqual(r.code, 129, r.stderr)
@@ -52,8 +41,7 @@ describe("signals", () => {
 describe("preflight: a machine-wide fault claims nothing", () => {
   const twoTasks = async (s: Scratch) => {
     const ids = [uid("pre"), uid("pre")]
-    for (const id of ids)
-      assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", "x")).code, 0)
+    for (const id of ids) assert.strictEqual((await s.add(id, "x")).code, 0)
     return ids
   }
   const untouched = (s: Scratch, ids: ReadonlyArray<string>) => {
@@ -85,7 +73,7 @@ describe("preflight: a machine-wide fault claims nothing", () => {
   it("an unreachable engine: run says so, every task stays todo", async () => {
     const s = fresh()
     const ids = await twoTasks(s)
-    const r = await runTaskq(["run"], { env: { TASKQ_QUEUE_DIR: s.queue, DOCKER_HOST: "unix:///nonexistent" } })
+    const r = await s.taskqWith({ DOCKER_HOST: "unix:///nonexistent" }, "run")
     assert.include(oneLine(r), "Docker engine not reachable at unix:///nonexistent")
     untouched(s, ids)
   })
@@ -99,15 +87,10 @@ describe("preflight: a machine-wide fault claims nothing", () => {
         .filter((k) => k.endsWith("_API_KEY"))
         .map((k) => [k, undefined])
     )
-    const r = await runTaskq(["run"], {
-      env: {
-        ...noKeys,
-        TASKQ_QUEUE_DIR: s.queue,
-        HOME: s.queue,
-        OPENCODE_CONFIG_DIR: undefined,
-        XDG_DATA_HOME: undefined
-      }
-    })
+    const r = await s.taskqWith(
+      { ...noKeys, HOME: s.queue, OPENCODE_CONFIG_DIR: undefined, XDG_DATA_HOME: undefined },
+      "run"
+    )
     assert.include(oneLine(r), "no model configured")
     untouched(s, ids)
   })
@@ -153,10 +136,10 @@ describe("the Docker engine and the container under the agent", () => {
       { tool: "write", args: { filePath: "slow.txt", content: "done\n" }, delayMs: 9000 },
       { text: "Wrote slow.txt." }
     ])
-    assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", task)).code, 0)
+    assert.strictEqual((await s.add(id, task)).code, 0)
     const proxy = await engineProxy()
     try {
-      const run = start(s.queue, ["run"], { DOCKER_HOST: proxy.host })
+      const run = s.start(["run"], { DOCKER_HOST: proxy.host })
       await until("the agent to be prompted", () => s.record(id).session_id !== undefined)
       await sleep(1000)
       proxy.pause()
@@ -174,18 +157,14 @@ describe("the Docker engine and the container under the agent", () => {
   it("a container killed under the agent: failed at stage container, with its exit code and log tail", async () => {
     const s = fresh()
     const id = uid("killed")
-    const task = scripted("Think forever", [{ hang: true }])
-    assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", task)).code, 0)
-    const run = start(s.queue, ["run"])
-    await until("the agent to be prompted", () => s.record(id).session_id !== undefined)
-    await sleep(500)
+    const run = await runPrompted(s, id)
     execFileSync("docker", ["kill", s.record(id).container as string], { stdio: "ignore" })
     const r = await run.done
     assert.strictEqual(r.code, 1, r.stdout + r.stderr)
     const record = s.record(id)
     assert.strictEqual(record.status, "failed")
     assert.include(record.error as string, "container")
-    const report = JSON.parse(readFileSync(join(s.queue, "errors", `${id}.json`), "utf8"))
+    const report = s.report(id)
     assert.deepInclude(report, { stage: "container", exit_code: 137 })
     assert.include(report.stdout, "opencode server listening", "the container's log tail")
   })
@@ -201,13 +180,13 @@ describe("reports that tell the truth", () => {
   it("the provider answers 500 mid-task while OpenCode retries: the report names the provider's error", async () => {
     const s = fresh()
     const id = uid("p500")
-    assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", midTask(500))).code, 0)
+    assert.strictEqual((await s.add(id, midTask(500))).code, 0)
     const r = await s.taskq("run", "--idle-timeout", "6")
     assert.strictEqual(r.code, 1, r.stdout + r.stderr)
     const record = s.record(id)
     assert.strictEqual(record.status, "failed")
     assert.include(record.error as string, "provider said no (500)")
-    const report = JSON.parse(readFileSync(join(s.queue, "errors", `${id}.json`), "utf8"))
+    const report = s.report(id)
     assert.include(report.stderr, "provider said no (500)")
     assert.include(report.stdout, "level=ERROR", "the container's log tail")
   }, 120_000)
@@ -215,11 +194,11 @@ describe("reports that tell the truth", () => {
   it("the provider answers 401 mid-task: the report has the status, the provider's message and the log tail", async () => {
     const s = fresh()
     const id = uid("p401")
-    assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", midTask(401))).code, 0)
+    assert.strictEqual((await s.add(id, midTask(401))).code, 0)
     const r = await s.taskq("run")
     assert.strictEqual(r.code, 1, r.stdout + r.stderr)
     assert.include(s.record(id).error as string, "provider said no (401)")
-    const report = JSON.parse(readFileSync(join(s.queue, "errors", `${id}.json`), "utf8"))
+    const report = s.report(id)
     assert.deepInclude(report, { stage: "agent", exit_code: 401 })
     assert.include(report.stdout, "level=ERROR", "the container's log tail")
   }, 120_000)

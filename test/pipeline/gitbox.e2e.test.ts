@@ -5,30 +5,19 @@
 // cleanup, retry and run --cleanup-on-fail. The repository must be byte-identical outside the task
 // branch, no mark left by the agent's scripts may appear on the host, and the legitimate commit
 // must be on the task branch.
-import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { assert, describe, it } from "vitest"
 import { createHash } from "node:crypto"
 import { execFileSync } from "node:child_process"
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
-import { ensureWorkerImage, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
+import { scripted } from "../helpers/agentRuntime.js"
 import { git, makeRepo, tempDir } from "../helpers/fixtures.js"
-import { removeContainers, type Scratch, scratch, uid } from "../helpers/e2e.js"
-import type { ScriptedModel } from "../support/scriptedModel.js"
+import { uid, useRealRuntime } from "../helpers/e2e.js"
 
-let model: ScriptedModel
-const all: Array<Scratch> = []
+const { fresh } = useRealRuntime()
 const marks = tempDir("taskq-marks-")
 const isRoot = process.getuid?.() === 0
 const TEST_USER = "taskq-e2e"
-
-beforeAll(async () => {
-  ensureWorkerImage()
-  model = await startBridgeModel()
-}, 300_000)
-afterAll(async () => {
-  for (const s of all) removeContainers(s.ids)
-  await model?.close()
-})
 
 /** Every file under the repository's .git with its hash, the task's own entries left out; objects apart. */
 const snapshotGitDir = (repo: string, branch: string) => {
@@ -101,12 +90,11 @@ const bash = (command: string) => ({ tool: "bash", args: { command, description:
 
 describe("git attacks from the agent (real runtime)", () => {
   it("done + cleanup: the repository stays byte-identical outside the task branch, nothing runs on the host", async () => {
-    const s = scratch(model.port)
-    all.push(s)
+    const s = fresh()
     const id = uid("atk")
     const branch = `taskq/${id}`
     const prompt = scripted("Attack", [bash(attack(s.repo)), { text: "done" }])
-    assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", prompt)).code, 0)
+    assert.strictEqual((await s.add(id, prompt)).code, 0)
     const before = snapshotGitDir(s.repo, branch)
 
     const run = await s.taskq("run")
@@ -136,12 +124,11 @@ describe("git attacks from the agent (real runtime)", () => {
   }, 300_000)
 
   it("retry + run --cleanup-on-fail: the work carries over, the repository stays untouched, nothing runs", async () => {
-    const s = scratch(model.port)
-    all.push(s)
+    const s = fresh()
     const id = uid("atkr")
     const branch = `taskq/${id}`
     const prompt = scripted("Attack then fail", [bash(attack(s.repo)), { httpError: 400, message: "scripted failure" }])
-    assert.strictEqual((await s.taskq("add", "--id", id, "--repo", s.repo, "--task", prompt)).code, 0)
+    assert.strictEqual((await s.add(id, prompt)).code, 0)
     const before = snapshotGitDir(s.repo, branch)
     assert.strictEqual((await s.taskq("run")).code, 1)
     assert.strictEqual(s.record(id).status, "failed")
@@ -174,13 +161,12 @@ describe("git attacks from the agent (real runtime)", () => {
       chmodSync(home, 0o755)
       const repo = makeRepo(join(home, "repo"))
       execFileSync("chown", ["-R", `${ownerUid}:${ownerGid}`, repo])
-      const s = scratch(model.port)
-      all.push(s)
+      const s = fresh()
       chmodSync(join(s.queue, ".."), 0o755)
       const id = uid("own")
       const branch = `taskq/${id}`
       const prompt = scripted("Work as the owner", [bash(attack(repo)), { text: "done" }])
-      assert.strictEqual((await s.taskq("add", "--id", id, "--repo", repo, "--task", prompt)).code, 0)
+      assert.strictEqual((await s.add(id, prompt, repo)).code, 0)
       const before = snapshotGitDir(repo, branch)
       const run = await s.taskq("run")
       assert.strictEqual(run.code, 0, run.stderr)

@@ -1,33 +1,19 @@
 // The user's own OpenCode setup for real: a HOME with ~/.config/opencode and an auth.json login,
 // no queue/opencode.json and no key in the environment; the real task container runs on it.
-import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { assert, describe, it } from "vitest"
 import { execFileSync } from "node:child_process"
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { ensureWorkerImage, mockModelConfig, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
-import { git, makeRepo, runTaskq, tempDir } from "../helpers/fixtures.js"
-import { containersOf, removeContainers, uid } from "../helpers/e2e.js"
-import type { ScriptedModel } from "../support/scriptedModel.js"
+import { mockModelConfig, scripted } from "../helpers/agentRuntime.js"
+import { git, tempDir } from "../helpers/fixtures.js"
+import { containersOf, type Scratch, uid, useRealRuntime } from "../helpers/e2e.js"
 
-let model: ScriptedModel
-const ids: Array<string> = []
-const dirs: Array<string> = []
-
-beforeAll(async () => {
-  ensureWorkerImage()
-  model = await startBridgeModel()
-}, 300_000)
-afterAll(async () => {
-  removeContainers(ids)
-  await model?.close()
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
-})
+const runtime = useRealRuntime()
 
 /** A HOME whose OpenCode talks to the scripted model with the key only in auth.json. */
 const userHome = (key: string) => {
   const home = tempDir("taskq-home-")
-  dirs.push(home)
-  const config = mockModelConfig(model.port)
+  const config = mockModelConfig(runtime.model.port)
   const { apiKey: _dropped, ...options } = config.provider.mock.options
   const cfg = join(home, ".config", "opencode")
   mkdirSync(join(cfg, "command"), { recursive: true })
@@ -49,32 +35,27 @@ const noKeys = Object.fromEntries(
     .filter((k) => /_API_KEY$|^OPENCODE_|^XDG_/.test(k))
     .map((k) => [k, undefined])
 )
+/** A scratch repo and queue with no opencode.json, no key in the environment, and `home` as HOME. */
+const onHostSetup = (home: string): Scratch => runtime.fresh({ agentConfig: false, env: { ...noKeys, HOME: home } })
 
 describe("the host's OpenCode config and login reach the task (real runtime)", () => {
   it("a task runs to review on ~/.config/opencode + auth.json alone; status lists names, never the key", async () => {
     const key = `sk-auth-${Math.random().toString(36).slice(2)}`
-    const home = userHome(key)
-    const queue = join(tempDir("taskq-e2e-"), "queue")
-    dirs.push(queue)
-    const repo = makeRepo()
-    dirs.push(repo)
-    const env = { ...noKeys, HOME: home, TASKQ_QUEUE_DIR: queue, TASKQ_IDLE_TIMEOUT: "60", TASKQ_TIMEOUT: "180" }
-    const taskq = (...args: ReadonlyArray<string>) => runTaskq(args, { env })
+    const s = onHostSetup(userHome(key))
     const id = uid("host")
-    ids.push(id)
     const prompt = scripted("Create a.txt", [
       { tool: "write", args: { filePath: "a.txt", content: "a\n" } },
       { text: "Made a.txt." }
     ])
-    assert.strictEqual((await taskq("add", "--id", id, "--repo", repo, "--task", prompt)).code, 0)
-    const run = await taskq("run", "--id", id)
+    assert.strictEqual((await s.add(id, prompt)).code, 0)
+    const run = await s.taskq("run", "--id", id)
     assert.strictEqual(run.code, 0, run.stderr + run.stdout)
     assert.match(run.stdout, new RegExp(`^${id}: review`))
 
-    const calls = model.agentCalls().filter((r) => r.headers.authorization === `Bearer ${key}`)
+    const calls = runtime.model.agentCalls().filter((r) => r.headers.authorization === `Bearer ${key}`)
     assert.isAbove(calls.length, 0, "the model server never saw the key from auth.json")
 
-    const status = await taskq("status", "--id", id)
+    const status = await s.taskq("status", "--id", id)
     assert.strictEqual(status.code, 0, status.stderr)
     assert.include(status.stdout, "bootstrapped: opencode.json = host opencode.json + taskq's keys")
     assert.include(status.stdout, "command/make-plan.md")
@@ -85,27 +66,21 @@ describe("the host's OpenCode config and login reach the task (real runtime)", (
       assert.notInclude(execFileSync("docker", ["inspect", c], { encoding: "utf8" }), key)
 
     // --no-host-auth: without the login the model has no key, and run says so before starting anything
-    assert.strictEqual((await taskq("reject", "--id", id)).code, 0)
-    assert.strictEqual((await taskq("retry", "--id", id)).code, 0)
-    const bare = await taskq("run", "--id", id, "--no-host-auth")
+    assert.strictEqual((await s.taskq("reject", "--id", id)).code, 0)
+    assert.strictEqual((await s.taskq("retry", "--id", id)).code, 0)
+    const bare = await s.taskq("run", "--id", id, "--no-host-auth")
     assert.strictEqual(bare.code, 1, bare.stderr + bare.stdout)
     assert.include(bare.stderr, "has no credentials for its provider mock")
 
-    assert.strictEqual((await taskq("cancel", "--id", id)).code, 0)
-    assert.strictEqual((await taskq("cleanup")).code, 0)
+    assert.strictEqual((await s.taskq("cancel", "--id", id)).code, 0)
+    assert.strictEqual((await s.taskq("cleanup")).code, 0)
     assert.deepStrictEqual(containersOf(id), [])
   }, 240_000)
 
   it("plan then build: two steps in one session, each with its agent, command and model; a failing step 2 is named", async () => {
     const key = `sk-auth-${Math.random().toString(36).slice(2)}`
-    const home = userHome(key)
-    const dir = tempDir("taskq-e2e-")
-    dirs.push(dir)
-    const queue = join(dir, "queue")
-    const repo = makeRepo()
-    dirs.push(repo)
-    const env = { ...noKeys, HOME: home, TASKQ_QUEUE_DIR: queue, TASKQ_IDLE_TIMEOUT: "60", TASKQ_TIMEOUT: "180" }
-    const taskq = (...args: ReadonlyArray<string>) => runTaskq(args, { env })
+    const s = onHostSetup(userHome(key))
+    const dir = tempDir("taskq-tasks-")
     const indent = (text: string) =>
       text
         .split("\n")
@@ -119,7 +94,7 @@ describe("the host's OpenCode config and login reach the task (real runtime)", (
         [
           "---",
           `id: ${id}`,
-          `repo: ${repo}`,
+          `repo: ${s.repo}`,
           "steps:",
           "  - agent: plan",
           "    command: make-plan",
@@ -131,7 +106,7 @@ describe("the host's OpenCode config and login reach the task (real runtime)", (
           scripted(`Plan b.txt for ${id}.`, [{ text: `PLAN-OUTPUT ${id}: write b.txt` }])
         ].join("\n")
       )
-      ids.push(id)
+      s.ids.push(id)
       return file
     }
     const good = uid("plan")
@@ -139,7 +114,7 @@ describe("the host's OpenCode config and login reach the task (real runtime)", (
     const unknown = uid("nocmd")
     assert.strictEqual(
       (
-        await taskq(
+        await s.taskq(
           "add",
           "--task-file",
           taskFile(good, [
@@ -152,16 +127,16 @@ describe("the host's OpenCode config and login reach the task (real runtime)", (
       0
     )
     assert.strictEqual(
-      (await taskq("add", "--task-file", taskFile(bad, [{ httpError: 400, message: "scripted step-2 failure" }]))).code,
+      (await s.taskq("add", "--task-file", taskFile(bad, [{ httpError: 400, message: "scripted step-2 failure" }])))
+        .code,
       0
     )
-    ids.push(unknown)
-    const noCmd = await taskq("add", "--id", unknown, "--repo", repo, "--task", "x")
+    const noCmd = await s.add(unknown, "x")
     assert.strictEqual(noCmd.code, 0, noCmd.stderr)
     // an unknown command is only known to the server: the queue's default steps name one
-    writeFileSync(join(queue, "taskq.json"), JSON.stringify({ steps: [{ command: "no-such-command" }] }))
+    writeFileSync(join(s.queue, "taskq.json"), JSON.stringify({ steps: [{ command: "no-such-command" }] }))
 
-    const run = await taskq("run", "--max-parallel", "3", "--follow")
+    const run = await s.taskq("run", "--max-parallel", "3", "--follow")
     assert.strictEqual(run.code, 1, run.stdout + run.stderr)
     // --follow: the agent's work, per task: step boundaries, text, tool calls, tokens and cost
     const followed = run.stderr.split("\n").filter((l) => l.startsWith(`[${good}] `))
@@ -182,20 +157,14 @@ describe("the host's OpenCode config and login reach the task (real runtime)", (
     console.log(followed.join("\n"))
 
     // the good task: both steps, in order, each with its model and the command's template
-    const record = (id: string) =>
-      JSON.parse(
-        readFileSync(join(queue, "tasks.jsonl"), "utf8")
-          .split("\n")
-          .find((l) => l.includes(`"id":"${id}"`)) ?? "{}"
-      )
-    assert.strictEqual(record(good).status, "review", run.stdout)
-    assert.strictEqual(readFileSync(join(record(good).worktree_path, "b.txt"), "utf8"), "b\n")
+    assert.strictEqual(s.record(good).status, "review", run.stdout)
+    assert.strictEqual(readFileSync(join(s.record(good).worktree_path as string, "b.txt"), "utf8"), "b\n")
     const lastUser = (body: unknown): string => {
       const messages = (body as { messages?: Array<{ role: string; content: unknown }> }).messages ?? []
       const m = messages.filter((x) => x.role === "user").slice(-1)[0]
       return typeof m?.content === "string" ? m.content : JSON.stringify(m?.content ?? "")
     }
-    const calls = model.agentCalls().filter((r) => JSON.stringify(r.body).includes(`Plan b.txt for ${good}.`))
+    const calls = runtime.model.agentCalls().filter((r) => JSON.stringify(r.body).includes(`Plan b.txt for ${good}.`))
     const plan = calls.filter((r) => lastUser(r.body).includes("PLAN-TEMPLATE-7Q: write a plan for: Plan b.txt"))
     const build = calls.filter((r) => lastUser(r.body).includes(`BUILD-STEP ${good}`))
     assert.isAbove(plan.length, 0, JSON.stringify(calls.map((c) => lastUser(c.body))))
@@ -204,20 +173,20 @@ describe("the host's OpenCode config and login reach the task (real runtime)", (
     for (const r of build) assert.strictEqual((r.body as { model: string }).model, "mock-model-2")
     assert.isBelow(Math.max(...plan.map((r) => r.at)), Math.min(...build.map((r) => r.at)))
     for (const r of calls) assert.strictEqual(r.headers.authorization, `Bearer ${key}`)
-    assert.deepStrictEqual(record(good).steps[0], { agent: "plan", command: "make-plan" })
+    assert.deepStrictEqual((s.record(good).steps as ReadonlyArray<unknown>)[0], { agent: "plan", command: "make-plan" })
 
     // a failing step 2 is reported as step 2
-    assert.strictEqual(record(bad).status, "failed")
-    assert.include(record(bad).error, "step 2/2 build")
-    const report = JSON.parse(readFileSync(join(queue, "errors", `${bad}.json`), "utf8"))
+    assert.strictEqual(s.record(bad).status, "failed")
+    assert.include(s.record(bad).error as string, "step 2/2 build")
+    const report = s.report(bad)
     assert.include(report.stderr, "step 2/2 build: ")
     assert.include(report.stderr, "scripted step-2 failure")
     assert.include(run.stdout, `${bad}: failed at agent`)
 
     // an agent/command the server does not know fails before any step, naming it
-    assert.strictEqual(record(unknown).status, "failed")
-    assert.include(record(unknown).error, "unknown command no-such-command")
-    assert.isTrue(existsSync(join(queue, "errors", `${unknown}.json`)))
-    assert.strictEqual(git(repo, "rev-parse", "--abbrev-ref", "HEAD"), "main")
+    assert.strictEqual(s.record(unknown).status, "failed")
+    assert.include(s.record(unknown).error as string, "unknown command no-such-command")
+    assert.isTrue(existsSync(join(s.queue, "errors", `${unknown}.json`)))
+    assert.strictEqual(git(s.repo, "rev-parse", "--abbrev-ref", "HEAD"), "main")
   }, 300_000)
 })

@@ -1,37 +1,18 @@
 // The box around each task, attacked for real (issue 8): real containers, the real OpenCode, the
 // scripted model. Every check here has a counterpart that shows the probe can see a failure.
-import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { assert, describe, it } from "vitest"
 import { createHash, randomBytes } from "node:crypto"
 import { execFileSync } from "node:child_process"
 import { readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
-import { ensureWorkerImage, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
-import { runTaskq } from "../helpers/fixtures.js"
-import { removeContainers, type Scratch, scratch, uid } from "../helpers/e2e.js"
-import type { ScriptedModel } from "../support/scriptedModel.js"
+import { scripted } from "../helpers/agentRuntime.js"
+import { removeContainers, uid, useRealRuntime } from "../helpers/e2e.js"
 import { DEFAULT_IMAGE } from "../../src/core/constants.js"
 
-let model: ScriptedModel
-const all: Array<Scratch> = []
-const fresh = () => {
-  const s = scratch(model.port)
-  all.push(s)
-  return s
-}
+const { fresh } = useRealRuntime()
 const bash = (command: string) => ({ tool: "bash", args: { command, description: "probe" } })
 const inspect = (container: string) => execFileSync("docker", ["inspect", container], { encoding: "utf8" })
 const read = (file: string) => readFileSync(file, "utf8").trim()
-const taskq = (s: Scratch, env: Record<string, string>, ...args: ReadonlyArray<string>) =>
-  runTaskq(args, { env: { TASKQ_QUEUE_DIR: s.queue, TASKQ_IDLE_TIMEOUT: "60", TASKQ_TIMEOUT: "180", ...env } })
-
-beforeAll(async () => {
-  ensureWorkerImage()
-  model = await startBridgeModel()
-}, 300_000)
-afterAll(async () => {
-  for (const s of all) removeContainers(s.ids)
-  await model?.close()
-})
 
 describe("the task box (real runtime)", () => {
   it("server password, limits, network and secrets: nothing leaks, nothing answers without the password", async () => {
@@ -40,13 +21,8 @@ describe("the task box (real runtime)", () => {
     const other = `aws-${randomBytes(12).toString("hex")}`
     const env = { ANTHROPIC_API_KEY: secret, AWS_SECRET_ACCESS_KEY: other }
     const id = uid("box")
-    await s.taskq(
-      "add",
-      "--id",
+    await s.add(
       id,
-      "--repo",
-      s.repo,
-      "--task",
       scripted("Report what reached you", [
         bash(
           `printf %s "$ANTHROPIC_API_KEY" | sha256sum | cut -c1-64 > key.sha; echo "aws=\${AWS_SECRET_ACCESS_KEY:-unset}" > aws.txt; printf %s "$OPENCODE_SERVER_PASSWORD" | wc -c > pw.len`
@@ -55,16 +31,8 @@ describe("the task box (real runtime)", () => {
       ])
     )
     const failing = uid("boxfail")
-    await s.taskq(
-      "add",
-      "--id",
-      failing,
-      "--repo",
-      s.repo,
-      "--task",
-      scripted("Fail", [{ httpError: 400, message: "refused by the provider" }])
-    )
-    const run = await taskq(s, env, "run", "--follow", "--keep-running")
+    await s.add(failing, scripted("Fail", [{ httpError: 400, message: "refused by the provider" }]))
+    const run = await s.taskqWith(env, "run", "--follow", "--keep-running")
     assert.strictEqual(run.code, 1, run.stderr)
     const r = s.record(id)
     assert.strictEqual(r.status, "review", run.stderr)
@@ -98,7 +66,7 @@ describe("the task box (real runtime)", () => {
       { encoding: "utf8" }
     ).trim()
     assert.strictEqual(facts, `${4096 * 1024 * 1024} 2048 taskq-isolated`)
-    const status = await taskq(s, env, "status", "--json")
+    const status = await s.taskqWith(env, "status", "--json")
     const seen = {
       "docker inspect": info,
       "tasks.jsonl": readFileSync(join(s.queue, "tasks.jsonl"), "utf8"),
@@ -118,8 +86,8 @@ describe("the task box (real runtime)", () => {
     const probe = async (network: string) => {
       const s = fresh()
       const target = uid("target")
-      await s.taskq("add", "--id", target, "--repo", s.repo, "--task", scripted("Wait", [{ text: "waiting" }]))
-      const first = await taskq(s, {}, "run", "--id", target, "--network", network, "--keep-running")
+      await s.add(target, scripted("Wait", [{ text: "waiting" }]))
+      const first = await s.taskq("run", "--id", target, "--network", network, "--keep-running")
       assert.strictEqual(first.code, 0, first.stderr)
       const ip = execFileSync(
         "docker",
@@ -133,19 +101,14 @@ describe("the task box (real runtime)", () => {
       ).trim()
       assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/)
       const attacker = uid("attacker")
-      await s.taskq(
-        "add",
-        "--id",
+      await s.add(
         attacker,
-        "--repo",
-        s.repo,
-        "--task",
         scripted("Reach the other task", [
           bash(`if timeout 5 bash -c 'exec 3<>/dev/tcp/${ip}/4096'; then echo open; else echo blocked; fi > reach.txt`),
           { text: "tried" }
         ])
       )
-      const second = await taskq(s, {}, "run", "--id", attacker, "--network", network)
+      const second = await s.taskq("run", "--id", attacker, "--network", network)
       assert.strictEqual(second.code, 0, second.stderr)
       return read(join(s.record(attacker).worktree_path as string, "reach.txt"))
     }
@@ -161,8 +124,8 @@ describe("the task box (real runtime)", () => {
     try {
       const s = fresh()
       const id = uid("oldimage")
-      await s.taskq("add", "--id", id, "--repo", s.repo, "--task", scripted("Nothing", [{ text: "ok" }]))
-      const run = await taskq(s, {}, "run", "--image", image)
+      await s.add(id, scripted("Nothing", [{ text: "ok" }]))
+      const run = await s.taskq("run", "--image", image)
       assert.strictEqual(run.code, 1, run.stderr)
       const r = s.record(id)
       assert.strictEqual(r.status, "failed")
@@ -177,13 +140,8 @@ describe("the task box (real runtime)", () => {
     const s = fresh()
     const id = uid("oom")
     // the agent makes its own server the OOM killer's first choice, then allocates past the limit
-    await s.taskq(
-      "add",
-      "--id",
+    await s.add(
       id,
-      "--repo",
-      s.repo,
-      "--task",
       scripted("Eat memory", [
         bash(
           `for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = opencode ] && echo 1000 > $p/oom_score_adj; done; head -c 2000m /dev/zero | tail`
@@ -191,7 +149,7 @@ describe("the task box (real runtime)", () => {
         { text: "survived" }
       ])
     )
-    const run = await taskq(s, {}, "run", "--memory-mb", "512")
+    const run = await s.taskq("run", "--memory-mb", "512")
     assert.strictEqual(run.code, 1, run.stdout)
     const r = s.record(id)
     assert.strictEqual(r.status, "failed")

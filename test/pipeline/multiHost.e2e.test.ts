@@ -4,17 +4,15 @@
 // failed(runner) exactly once, each reviewed branch with the agent's work must be in the bare repo,
 // and no container may be left without a record. The two survivors then drain on SIGTERM.
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { mkdirSync, writeFileSync } from "node:fs"
+import { execFileSync } from "node:child_process"
 import { join } from "node:path"
-import { ensureWorkerImage, mockModelConfig, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
-import { BIN, git, makeRepo, runTaskq, tempDir } from "../helpers/fixtures.js"
-import { containersOf, removeContainers, uid } from "../helpers/e2e.js"
+import { scripted } from "../helpers/agentRuntime.js"
+import { git, makeRepo, runTaskq, type Started, startTaskq, tempDir } from "../helpers/fixtures.js"
+import { agentQueue, containersOf, uid, until, useRealRuntime } from "../helpers/e2e.js"
 import { pgBaseUrl, withSchema } from "../store/pg.js"
-import type { ScriptedModel } from "../support/scriptedModel.js"
 
-let model: ScriptedModel
-const ids: Array<string> = []
+const runtime = useRealRuntime()
+const ids = runtime.ids
 const schema = `t_multihost_${Math.random().toString(36).slice(2, 8)}`
 const psql = (sql: string) =>
   execFileSync("psql", [pgBaseUrl(), "-qAtc", sql], {
@@ -22,31 +20,15 @@ const psql = (sql: string) =>
     env: { ...process.env, PGOPTIONS: "-c client_min_messages=warning" }
   }).trim()
 
-beforeAll(async () => {
-  ensureWorkerImage()
-  model = await startBridgeModel()
+beforeAll(() => {
   psql(`CREATE SCHEMA ${schema}`)
-}, 300_000)
-afterAll(async () => {
-  removeContainers(ids)
-  await model?.close()
+})
+afterAll(() => {
   psql(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
 })
 
-interface Runner {
+interface Runner extends Started {
   readonly name: string
-  readonly child: ChildProcess
-  readonly out: { stdout: string; stderr: string }
-  readonly exited: Promise<{ code: number | null; signal: string | null }>
-}
-
-const until = async (what: string, check: () => boolean, timeoutMs: number) => {
-  const end = Date.now() + timeoutMs
-  while (Date.now() < end) {
-    if (check()) return
-    await new Promise((r) => setTimeout(r, 300))
-  }
-  throw new Error(`timed out waiting for ${what}`)
 }
 
 describe("three runners on one PostgreSQL queue", () => {
@@ -57,7 +39,6 @@ describe("three runners on one PostgreSQL queue", () => {
     git(source, "clone", "-q", "--bare", source, bare)
     const repoUrl = `file://${bare}`
     const env = (dir: string, host?: string) => ({
-      ...process.env,
       // each runner its own host: a dead one's task can only come back through its expired lease
       ...(host ? { TASKQ_RUNNER_HOST: host } : {}),
       TASKQ_QUEUE_URL: url,
@@ -66,12 +47,10 @@ describe("three runners on one PostgreSQL queue", () => {
       TASKQ_IDLE_TIMEOUT: "90",
       TASKQ_TIMEOUT: "240"
     })
-    const hosts = ["host-a", "host-b", "host-c"].map((name) => {
-      const dir = join(tempDir(`taskq-${name}-`), "queue")
-      mkdirSync(dir, { recursive: true })
-      writeFileSync(join(dir, "opencode.json"), JSON.stringify(mockModelConfig(model.port)))
-      return { name, dir }
-    })
+    const hosts = ["host-a", "host-b", "host-c"].map((name) => ({
+      name,
+      dir: agentQueue(runtime.model.port, `taskq-${name}-`)
+    }))
 
     const adder = hosts[0]?.dir ?? ""
     for (let i = 0; i < 12; i++) {
@@ -98,19 +77,10 @@ describe("three runners on one PostgreSQL queue", () => {
           })
       )
 
-    const runners: Array<Runner> = hosts.map(({ name, dir }) => {
-      const child = spawn(process.execPath, [BIN, "run", "--poll", "1", "--drain-timeout", "120"], {
-        env: env(dir, name),
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      const out = { stdout: "", stderr: "" }
-      child.stdout?.on("data", (d: Buffer) => (out.stdout += d.toString()))
-      child.stderr?.on("data", (d: Buffer) => (out.stderr += d.toString()))
-      const exited = new Promise<{ code: number | null; signal: string | null }>((r) =>
-        child.on("close", (code, signal) => r({ code, signal }))
-      )
-      return { name, child, out, exited }
-    })
+    const runners: Array<Runner> = hosts.map(({ name, dir }) => ({
+      name,
+      ...startTaskq(["run", "--poll", "1", "--drain-timeout", "120"], { env: env(dir, name) })
+    }))
     const [victim, ...survivors] = runners
     if (!victim) throw new Error("no runners")
     const victimId = `host-a:${victim.child.pid}`
@@ -127,7 +97,7 @@ describe("three runners on one PostgreSQL queue", () => {
     )
     const victimTasks = [...state()].filter(([, s]) => s.runner?.endsWith(victimId)).map(([id]) => id)
     victim.child.kill("SIGKILL")
-    await victim.exited
+    await victim.done
 
     const final = new Set(["review", "failed", "done", "cancelled"])
     await until("every task settled", () => [...state().values()].every((s) => final.has(s.status)), 420_000)
@@ -135,7 +105,7 @@ describe("three runners on one PostgreSQL queue", () => {
     // the survivors drain on SIGTERM and exit 0
     for (const r of survivors) r.child.kill("SIGTERM")
     for (const r of survivors) {
-      const exit = await r.exited
+      const exit = await r.done
       assert.strictEqual(exit.code, 0, `${r.name}: ${r.out.stderr}`)
     }
 

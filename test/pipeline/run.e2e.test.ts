@@ -1,50 +1,22 @@
 // The whole loop for real: real git, the real Docker engine, the real worker image and OpenCode,
 // the scripted model. Each test drives the taskq binary as a user would.
-import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { assert, describe, it } from "vitest"
 import { execFileSync } from "node:child_process"
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { ensureWorkerImage, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
-import { BIN, git, runTaskq, tempDir } from "../helpers/fixtures.js"
-import { containersOf, isRunning, removeContainers, type Scratch, scratch, uid } from "../helpers/e2e.js"
-import type { ScriptedModel } from "../support/scriptedModel.js"
+import { scripted } from "../helpers/agentRuntime.js"
+import { BIN, git, tempDir } from "../helpers/fixtures.js"
+import { containersOf, isRunning, uid, useRealRuntime } from "../helpers/e2e.js"
 
-let model: ScriptedModel
-const all: Array<Scratch> = []
-const fresh = () => {
-  const s = scratch(model.port)
-  all.push(s)
-  return s
-}
+const { fresh } = useRealRuntime()
 const write = (file: string, content: string) => ({ tool: "write", args: { filePath: file, content } })
-
-beforeAll(async () => {
-  ensureWorkerImage()
-  model = await startBridgeModel()
-}, 300_000)
-afterAll(async () => {
-  for (const s of all) removeContainers(s.ids)
-  await model?.close()
-})
 
 describe("taskq run, review, cleanup (real runtime)", () => {
   it("happy path: add -> run -> review with a live session -> done -> cleanup, twice", async () => {
     const s = fresh()
     const id = uid("happy")
-    assert.strictEqual(
-      (
-        await s.taskq(
-          "add",
-          "--id",
-          id,
-          "--repo",
-          s.repo,
-          "--task",
-          scripted("Create hello.txt", [write("hello.txt", "hello\n"), { text: "Created hello.txt." }])
-        )
-      ).code,
-      0
-    )
+    const task = scripted("Create hello.txt", [write("hello.txt", "hello\n"), { text: "Created hello.txt." }])
+    assert.strictEqual((await s.add(id, task)).code, 0)
     const notYet = await s.taskq("review", "--id", id)
     assert.deepInclude(notYet, { code: 1 })
     assert.include(notYet.stderr, "it is todo, not review")
@@ -136,9 +108,12 @@ describe("taskq run, review, cleanup (real runtime)", () => {
       ].join("\n"),
       { mode: 0o755 }
     )
-    const launched = await runTaskq(["review", "--id", id], {
-      env: { TASKQ_QUEUE_DIR: s.queue, TASKQ_OPENCHAMBER: chamber, OPENCODE_CONFIG_DIR: "/elsewhere" }
-    })
+    const launched = await s.taskqWith(
+      { TASKQ_OPENCHAMBER: chamber, OPENCODE_CONFIG_DIR: "/elsewhere" },
+      "review",
+      "--id",
+      id
+    )
     assert.strictEqual(launched.code, 0, launched.stderr)
     const env = readFileSync(join(chamberDir, "env.txt"), "utf8")
     const expected = [
@@ -153,9 +128,7 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     assert.strictEqual(readFileSync(join(chamberDir, "with.txt"), "utf8"), "200")
     assert.strictEqual(readFileSync(join(chamberDir, "without.txt"), "utf8"), "401")
     // --print-url launches nothing and says how to open it
-    const printed = await runTaskq(["review", "--id", id, "--print-url"], {
-      env: { TASKQ_QUEUE_DIR: s.queue, TASKQ_OPENCHAMBER: chamber }
-    })
+    const printed = await s.taskqWith({ TASKQ_OPENCHAMBER: chamber }, "review", "--id", id, "--print-url")
     assert.strictEqual(printed.code, 0, printed.stderr)
     assert.include(printed.stdout, "openchamber: (cd ")
     assert.include(printed.stdout, `?session=${r.session_id}`)
@@ -180,15 +153,7 @@ describe("taskq run, review, cleanup (real runtime)", () => {
   it("a model error fails the task with a report; container and worktree kept; retry runs attempt 2 in fresh state", async () => {
     const s = fresh()
     const id = uid("fail")
-    await s.taskq(
-      "add",
-      "--id",
-      id,
-      "--repo",
-      s.repo,
-      "--task",
-      scripted("Fail", [{ httpError: 400, message: "scripted provider failure" }])
-    )
+    await s.add(id, scripted("Fail", [{ httpError: 400, message: "scripted provider failure" }]))
     const run = await s.taskq("run", "--id", id)
     assert.strictEqual(run.code, 1)
     assert.include(run.stdout, `${id}: failed at agent`)
@@ -196,7 +161,7 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     const r = s.record(id)
     assert.strictEqual(r.status, "failed")
     assert.include(r.error as string, "scripted provider failure")
-    const report = JSON.parse(readFileSync(join(s.queue, "errors", `${id}.json`), "utf8"))
+    const report = s.report(id)
     assert.deepInclude(report, { task_id: id, attempt: 1, stage: "agent", exit_code: 400 })
     assert.include(report.stderr, "scripted provider failure")
     assert.property(report, "stdout")
@@ -232,13 +197,8 @@ describe("taskq run, review, cleanup (real runtime)", () => {
   it("a container that dies fails the task at stage container; --cleanup-on-fail removes it and the worktree, keeping the work", async () => {
     const s = fresh()
     const id = uid("dies")
-    await s.taskq(
-      "add",
-      "--id",
+    await s.add(
       id,
-      "--repo",
-      s.repo,
-      "--task",
       scripted("Die", [
         write("partial.txt", "partial work\n"),
         { tool: "bash", args: { command: "kill -9 $PPID", description: "kill the server" } }
@@ -248,7 +208,7 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     assert.strictEqual(run.code, 1)
     const r = s.record(id)
     assert.strictEqual(r.status, "failed")
-    const report = JSON.parse(readFileSync(join(s.queue, "errors", `${id}.json`), "utf8"))
+    const report = s.report(id)
     assert.strictEqual(report.stage, "container")
     assert.match(report.stderr, /stopped|disappeared/)
     assert.deepStrictEqual(containersOf(id), [])
@@ -260,15 +220,7 @@ describe("taskq run, review, cleanup (real runtime)", () => {
   it("two runners at once: the task is claimed once, the other runner skips it", async () => {
     const s = fresh()
     const id = uid("claim")
-    await s.taskq(
-      "add",
-      "--id",
-      id,
-      "--repo",
-      s.repo,
-      "--task",
-      scripted("Once", [write("once.txt", "1\n"), { text: "ok" }])
-    )
+    await s.add(id, scripted("Once", [write("once.txt", "1\n"), { text: "ok" }]))
     const [a, b] = await Promise.all([s.taskq("run"), s.taskq("run")])
     assert.strictEqual(a.code, 0, a.stderr)
     assert.strictEqual(b.code, 0, b.stderr)
@@ -282,12 +234,12 @@ describe("taskq run, review, cleanup (real runtime)", () => {
   it("an agent that never goes idle is failed by the idle timeout, cleanly", async () => {
     const s = fresh()
     const id = uid("idle")
-    await s.taskq("add", "--id", id, "--repo", s.repo, "--task", scripted("Hang", [{ hang: true }]))
+    await s.add(id, scripted("Hang", [{ hang: true }]))
     const started = Date.now()
     const run = await s.taskq("run", "--idle-timeout", "3")
     assert.strictEqual(run.code, 1)
     assert.isBelow(Date.now() - started, 60_000)
-    const report = JSON.parse(readFileSync(join(s.queue, "errors", `${id}.json`), "utf8"))
+    const report = s.report(id)
     assert.deepInclude(report, { stage: "agent-timeout", exit_code: 124 })
     assert.strictEqual(s.record(id).status, "failed")
   }, 180_000)
@@ -296,15 +248,7 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     const s = fresh()
     const ids = [uid("par"), uid("par"), uid("par")]
     for (const id of ids) {
-      await s.taskq(
-        "add",
-        "--id",
-        id,
-        "--repo",
-        s.repo,
-        "--task",
-        scripted(`Task ${id}`, [write(`${id}.txt`, `${id}\n`), { text: "done", delayMs: 2000 }])
-      )
+      await s.add(id, scripted(`Task ${id}`, [write(`${id}.txt`, `${id}\n`), { text: "done", delayMs: 2000 }]))
     }
     const run = await s.taskq(
       "run",
@@ -342,15 +286,7 @@ describe("taskq run, review, cleanup (real runtime)", () => {
   it("an existing worktree: refused without --dirty-run, reused with it (stale containers removed), --follow streaming", async () => {
     const s = fresh()
     const id = uid("dirty")
-    await s.taskq(
-      "add",
-      "--id",
-      id,
-      "--repo",
-      s.repo,
-      "--task",
-      scripted("Continue", [write("second.txt", "2\n"), { text: "ok" }])
-    )
+    await s.add(id, scripted("Continue", [write("second.txt", "2\n"), { text: "ok" }]))
     const wt = s.record(id).worktree_path as string
     git(s.repo, "worktree", "add", "-q", "-b", `taskq/${id}`, wt, "main")
     writeFileSync(join(wt, "first.txt"), "1\n")

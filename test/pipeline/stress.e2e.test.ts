@@ -2,27 +2,18 @@
 // runners, cancels, retries, cleanups, dones and rejects on one queue, for real. Afterwards a person
 // settles the queue (a run recovers what dead runners left, everything is cancelled and cleaned up)
 // and every record must be accounted for, with no container, worktree or agent state left behind.
-import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { assert, beforeAll, describe, it } from "vitest"
 import { type ChildProcess, execFileSync } from "node:child_process"
-import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { existsSync, readdirSync } from "node:fs"
 import { join } from "node:path"
-import { ensureWorkerImage, scripted, startBridgeModel } from "../helpers/agentRuntime.js"
-import { runTaskq } from "../helpers/fixtures.js"
-import { containersOf, removeContainers, type Scratch, scratch, uid } from "../helpers/e2e.js"
-import type { ScriptedModel } from "../support/scriptedModel.js"
-import { sleep, start } from "./stressSupport.js"
+import { scripted } from "../helpers/agentRuntime.js"
+import { containersOf, type Scratch, sleep, uid, useRealRuntime } from "../helpers/e2e.js"
 
-let model: ScriptedModel
+const { fresh } = useRealRuntime()
 let s: Scratch
 const attempted: Array<string> = []
-beforeAll(async () => {
-  ensureWorkerImage()
-  model = await startBridgeModel()
-  s = scratch(model.port)
-}, 300_000)
-afterAll(async () => {
-  if (s) removeContainers(attempted)
-  await model?.close()
+beforeAll(() => {
+  s = fresh()
 })
 
 /** A dead holder's lock is taken over after 2 s (the least allowed), so kills cost little waiting. */
@@ -44,7 +35,7 @@ let stopping = false
 /** Runs `taskq args`; with probability `killChance` it is SIGKILLed after up to `killWithinMs`. */
 const chaotic = async (tally: Tally, args: ReadonlyArray<string>, killChance: number, killWithinMs: number) => {
   if (stopping) return undefined
-  const p = start(s.queue, args, ENV)
+  const p = s.start(args, ENV)
   live.add(p.child)
   void p.done.then(() => live.delete(p.child))
   let timer: NodeJS.Timeout | undefined
@@ -55,12 +46,6 @@ const chaotic = async (tally: Tally, args: ReadonlyArray<string>, killChance: nu
   else count(tally.exits, `${args[0]} ${r.code}`)
   return r
 }
-
-const records = () =>
-  readFileSync(join(s.queue, "tasks.jsonl"), "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as { id: string; status: string })
 
 describe("stress", () => {
   it("concurrent add/run/cancel/retry/cleanup/done/reject with random SIGKILLs: nothing lost, nothing orphaned", async () => {
@@ -108,20 +93,19 @@ describe("stress", () => {
     clearTimeout(stopper)
     at("chaos over")
     // a person settles the queue: a run fails what dead runners left, then everything is cancelled and cleaned
-    const settle = async (...args: ReadonlyArray<string>) =>
-      runTaskq(args, { env: { TASKQ_QUEUE_DIR: s.queue, ...ENV } })
+    const settle = async (...args: ReadonlyArray<string>) => s.taskqWith(ENV, ...args)
     const cancelAll = (which: (status: string) => boolean) =>
-      Promise.all(records().flatMap((r) => (which(r.status) ? [settle("cancel", "--id", r.id)] : [])))
+      Promise.all(s.records().flatMap((r) => (which(r.status) ? [settle("cancel", "--id", r.id)] : [])))
     await cancelAll((status) => status === "todo")
     const recovered = await settle("run")
     assert.include([0, 1], recovered.code, recovered.stderr)
-    for (const r of records()) assert.notStrictEqual(r.status, "in_progress", `${r.id} in progress after recovery`)
+    for (const r of s.records()) assert.notStrictEqual(r.status, "in_progress", `${r.id} in progress after recovery`)
     await cancelAll((status) => status !== "done" && status !== "cancelled")
     const cleaned = await settle("cleanup")
     assert.strictEqual(cleaned.code, 0, cleaned.stderr)
     at("settled")
 
-    const final = records()
+    const final = s.records()
     const ids = final.map((r) => r.id)
     console.log(
       `stress: ${attempted.length} adds tried, ${final.length} records; killed ${JSON.stringify([...tally.killed])}; exits ${JSON.stringify([...tally.exits])}`
