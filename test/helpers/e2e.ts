@@ -7,7 +7,16 @@ import { join } from "node:path"
 import type { ErrorReport } from "../../src/store/ErrorStore.js"
 import type { ScriptedModel } from "../support/scriptedModel.js"
 import { ensureWorkerImage, mockModelConfig, startBridgeModel } from "./agentRuntime.js"
-import { type CliResult, errorReport, makeRepo, runTaskq, type Started, startTaskq, tempDir } from "./fixtures.js"
+import {
+  type CliResult,
+  errorReport,
+  makeRepo,
+  queueRecords,
+  runTaskq,
+  type Started,
+  startTaskq,
+  tempDir
+} from "./fixtures.js"
 
 type Env = Record<string, string | undefined>
 type TaskJson = Record<string, unknown> & { id: string; status: string; attempt: number }
@@ -67,11 +76,7 @@ export const scratch = (modelPort: number, options: ScratchOptions = {}): Scratc
     track(args)
     return runTaskq(args, { env: { ...env, ...more } })
   }
-  const records = (): ReadonlyArray<TaskJson> =>
-    readFileSync(join(queue, "tasks.jsonl"), "utf8")
-      .split("\n")
-      .filter((l) => l.trim() !== "")
-      .map((l) => JSON.parse(l))
+  const records = (): ReadonlyArray<TaskJson> => queueRecords(queue)
   return {
     repo,
     queue,
