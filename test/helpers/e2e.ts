@@ -146,8 +146,11 @@ export const containersOf = (id: string): ReadonlyArray<string> =>
     .split("\n")
     .filter(Boolean)
 
-export const isRunning = (name: string): boolean =>
-  execFileSync("docker", ["inspect", "-f", "{{.State.Running}}", name], { encoding: "utf8" }).trim() === "true"
+/** `docker inspect -f <format> <name>`, trimmed. */
+export const inspectField = (name: string, format: string): string =>
+  execFileSync("docker", ["inspect", "-f", format, name], { encoding: "utf8" }).trim()
+
+export const isRunning = (name: string): boolean => inspectField(name, "{{.State.Running}}") === "true"
 
 /** Removes every container of these tasks (test teardown). */
 export const removeContainers = (ids: ReadonlyArray<string>) => {

@@ -12,7 +12,7 @@ import { chmodSync, existsSync, readdirSync, readFileSync, statSync } from "node
 import { join } from "node:path"
 import { scripted } from "../helpers/agentRuntime.js"
 import { git, makeRepo, tempDir } from "../helpers/fixtures.js"
-import { uid, useRealRuntime } from "../helpers/e2e.js"
+import { inspectField, uid, useRealRuntime } from "../helpers/e2e.js"
 
 const { fresh } = useRealRuntime()
 const marks = tempDir("taskq-marks-")
@@ -172,9 +172,7 @@ describe("git attacks from the agent (real runtime)", () => {
       assert.strictEqual(run.code, 0, run.stderr)
       const rec = s.record(id)
       const wt = rec.worktree_path as string
-      const user = execFileSync("docker", ["inspect", "-f", "{{.Config.User}}", rec.container as string], {
-        encoding: "utf8"
-      }).trim()
+      const user = inspectField(rec.container as string, "{{.Config.User}}")
       assert.strictEqual(user, `${ownerUid}:${ownerGid}`)
       assert.strictEqual(statSync(wt).uid, ownerUid)
       assert.strictEqual(statSync(join(wt, "legit.txt")).uid, ownerUid)

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process"
 import { readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { scripted } from "../helpers/agentRuntime.js"
-import { removeContainers, uid, useRealRuntime } from "../helpers/e2e.js"
+import { inspectField, removeContainers, uid, useRealRuntime } from "../helpers/e2e.js"
 import { DEFAULT_IMAGE } from "../../src/core/constants.js"
 
 const { fresh } = useRealRuntime()
@@ -60,11 +60,10 @@ describe("the task box (real runtime)", () => {
     // docker inspect: limits by default, the isolated network, no secret
     const container = r.container as string
     const info = inspect(container)
-    const facts = execFileSync(
-      "docker",
-      ["inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.NetworkMode}}", container],
-      { encoding: "utf8" }
-    ).trim()
+    const facts = inspectField(
+      container,
+      "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.NetworkMode}}"
+    )
     assert.strictEqual(facts, `${4096 * 1024 * 1024} 2048 taskq-isolated`)
     const status = await s.taskqWith(env, "status", "--json")
     const seen = {
@@ -89,16 +88,10 @@ describe("the task box (real runtime)", () => {
       await s.add(target, scripted("Wait", [{ text: "waiting" }]))
       const first = await s.taskq("run", "--id", target, "--network", network, "--keep-running")
       assert.strictEqual(first.code, 0, first.stderr)
-      const ip = execFileSync(
-        "docker",
-        [
-          "inspect",
-          "-f",
-          "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-          s.record(target).container as string
-        ],
-        { encoding: "utf8" }
-      ).trim()
+      const ip = inspectField(
+        s.record(target).container as string,
+        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
+      )
       assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/)
       const attacker = uid("attacker")
       await s.add(
@@ -155,11 +148,6 @@ describe("the task box (real runtime)", () => {
     assert.strictEqual(r.status, "failed")
     assert.include(r.error as string, "out of memory (limit 512 MiB")
     assert.include(read(join(s.queue, "errors", `${id}.json`)), "out of memory (limit 512 MiB")
-    assert.strictEqual(
-      execFileSync("docker", ["inspect", "-f", "{{.State.OOMKilled}}", r.container as string], {
-        encoding: "utf8"
-      }).trim(),
-      "true"
-    )
+    assert.strictEqual(inspectField(r.container as string, "{{.State.OOMKilled}}"), "true")
   }, 240_000)
 })

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { scripted } from "../helpers/agentRuntime.js"
 import { BIN, git, tempDir } from "../helpers/fixtures.js"
-import { containersOf, isRunning, uid, useRealRuntime } from "../helpers/e2e.js"
+import { containersOf, inspectField, isRunning, uid, useRealRuntime } from "../helpers/e2e.js"
 
 const { fresh } = useRealRuntime()
 const write = (file: string, content: string) => ({ tool: "write", args: { filePath: file, content } })
@@ -263,16 +263,10 @@ describe("taskq run, review, cleanup (real runtime)", () => {
     )
     assert.strictEqual(run.code, 0, run.stderr)
     const records = ids.map((id) => s.record(id))
-    const limits = execFileSync(
-      "docker",
-      [
-        "inspect",
-        "-f",
-        "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}",
-        records[0]?.container as string
-      ],
-      { encoding: "utf8" }
-    ).trim()
+    const limits = inspectField(
+      records[0]?.container as string,
+      "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}"
+    )
     assert.strictEqual(limits, `${768 * 1024 * 1024} 1500000000 512`)
     for (const r of records) assert.strictEqual(r.status, "review")
     assert.strictEqual(new Set(records.map((r) => r.container)).size, 3)
