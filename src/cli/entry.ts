@@ -76,7 +76,10 @@ const rootFor = Effect.fnUntraced(function* (args: ReadonlyArray<string>) {
 /** `taskq help [COMMAND]` as `taskq [COMMAND] --help`, and `taskq version` as `taskq --version`. */
 export const helpAndVersion = (args: ReadonlyArray<string>): ReadonlyArray<string> =>
   args[0] === "help" && args.length <= 2
-    ? [...args.slice(1), "--help"]
+    ? // `taskq help frobnicate`: the unknown command's own error, not the top-level help
+      args[1] === undefined || Object.hasOwn(loaders, args[1])
+      ? [...args.slice(1), "--help"]
+      : args.slice(1)
     : args[0] === "version" && args.length === 1
       ? ["--version"]
       : args

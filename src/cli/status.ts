@@ -51,7 +51,8 @@ export const renderTable = (records: ReadonlyArray<TaskRecord>, width?: number):
 /** Every field of one record, one `key: value` per line. */
 export const renderRecord = (r: TaskRecord): string =>
   Object.entries(r)
-    .map(([k, v]) => `${k}: ${String(v)}`)
+    // steps are a list of objects: as JSON, not "[object Object]"
+    .map(([k, v]) => `${k}: ${typeof v === "object" && v !== null ? JSON.stringify(v) : String(v)}`)
     .join("\n")
 
 export const status = Command.make(

@@ -4,7 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { renderTable } from "../../src/cli/status.js"
+import { renderRecord, renderTable } from "../../src/cli/status.js"
 import { cli } from "../helpers/cli.js"
 import { git, makeRepo, runTaskq, tempDir } from "../helpers/fixtures.js"
 import { sampleRecord } from "../helpers/layers.js"
@@ -83,6 +83,22 @@ describe("papercuts", () => {
     assert.include(table, "T-22")
     assert.include(renderTable([long]), "x".repeat(300))
   })
+
+  it("status --id shows a task's steps as JSON, not [object Object]", () => {
+    const shown = renderRecord(sampleRecord("T-1", "/q", { steps: [{ agent: "plan", command: "make-plan" }] }))
+    assert.include(shown, 'steps: [{"agent":"plan","command":"make-plan"}]')
+    assert.notInclude(shown, "[object Object]")
+  })
+
+  it.live("taskq help of an unknown command is that command's error, exit 1", () =>
+    Effect.gen(function* () {
+      const r = yield* Effect.promise(() => runTaskq(["help", "frobnicate"]))
+      assert.deepStrictEqual(
+        [r.code, r.stdout, r.stderr],
+        [1, "", 'taskq: Unknown subcommand "frobnicate" for "taskq" (see: taskq --help)\n']
+      )
+    })
+  )
 
   it.live("taskq's own commits use the repository's configured author", () =>
     Effect.gen(function* () {
