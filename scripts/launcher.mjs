@@ -16,13 +16,27 @@ import vm from "node:vm"
 const VERSION = "__TASKQ_VERSION__"
 const BUNDLE_HASH = "__TASKQ_BUNDLE_HASH__"
 
+/**
+ * `mkdir -p`, one level at a time: Node's recursive mkdirSync never returns on some file systems
+ * (a HOME of /proc spins forever). Any error but "exists" ends it (the caller then does without).
+ */
+const makeDirs = (dir) => {
+  const parent = path.dirname(dir)
+  if (parent !== dir && !fs.existsSync(parent)) makeDirs(parent)
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 })
+  } catch (e) {
+    if (e?.code !== "EEXIST") throw e
+  }
+}
+
 /** `$XDG_CACHE_HOME/taskq/code-cache/<bundle>-<node>.bin`, when that dir is ours alone; else none. */
 const cacheFile = () => {
   if (process.env.TASKQ_CODE_CACHE === "0") return undefined
   try {
     const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache")
     const dir = path.join(base, "taskq", "code-cache")
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    makeDirs(dir)
     // another user's dir, one others may write to, or a link could hand us bytecode: do without
     if (!ours(fs.lstatSync(dir)) || !fs.lstatSync(dir).isDirectory()) return undefined
     return path.join(dir, `${BUNDLE_HASH}-${process.version}-${process.arch}.bin`)

@@ -85,4 +85,11 @@ describe("the launcher's code cache", () => {
     await status(off, { TASKQ_CODE_CACHE: "0" })
     assert.deepStrictEqual(caches(off), [])
   })
+
+  // Node's recursive mkdirSync spins forever under /proc; the launcher makes the dirs itself
+  it.live(
+    "a cache dir that cannot be made (under /proc) is done without, and taskq does not hang",
+    () => Effect.promise(() => status("/proc/taskq-no-such-dir")),
+    30_000
+  )
 })
