@@ -6,6 +6,28 @@ import { build } from "esbuild"
 import { createHash } from "node:crypto"
 import { chmod, readFile, rm, writeFile } from "node:fs/promises"
 
+/**
+ * effect/cli's CliOutput builds an `Intl.Segmenter` when its module loads, and the first Intl object
+ * costs ~20 ms (ICU starting up): every command paid it, though only help text measures widths. Here
+ * it is built on first use. The build fails if effect changes that line, so the patch is never stale.
+ */
+const lazySegmenter = {
+  name: "lazy-grapheme-segmenter",
+  setup(b) {
+    b.onLoad({ filter: /effect[\\/]dist[\\/]cli[\\/]CliOutput\.js$/ }, async (args) => {
+      const eager =
+        'const graphemeSegmenter = /*#__PURE__*/new Intl.Segmenter(undefined, {\n  granularity: "grapheme"\n});'
+      const source = await readFile(args.path, "utf8")
+      if (!source.includes(eager)) throw new Error(`${args.path}: the Intl.Segmenter line to make lazy is gone`)
+      const lazy =
+        "let graphemeSegmenterMade;\n" +
+        "const graphemeSegmenter = { segment: (text) => (graphemeSegmenterMade ??= " +
+        'new Intl.Segmenter(undefined, { granularity: "grapheme" })).segment(text) };'
+      return { contents: source.replace(eager, lazy), loader: "js" }
+    })
+  }
+}
+
 await rm("dist", { recursive: true, force: true })
 const result = await build({
   entryPoints: ["src/bin.ts"],
@@ -27,6 +49,7 @@ const result = await build({
   define: { "import.meta.url": "__taskqBundleUrl" },
   // strict, as the ES modules it is made of (the banner comes before esbuild's own "use strict")
   banner: { js: '"use strict";const __taskqBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [lazySegmenter],
   logLevel: "warning"
 })
 if (result.metafile) await writeFile("dist/meta.json", JSON.stringify(result.metafile))
