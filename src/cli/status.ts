@@ -4,49 +4,9 @@ import { Command, Flag } from "effect/cli"
 import type { TaskRecord } from "../core/task.js"
 import { TaskRepository } from "../store/TaskRepository.js"
 import { jsonFlag, queueDirFlag, readQueueLayer } from "./shared.js"
+import { renderTable } from "./statusTable.js"
 
-const columns: ReadonlyArray<readonly [string, (r: TaskRecord) => string]> = [
-  ["ID", (r) => r.id],
-  ["STATUS", (r) => r.status],
-  ["ATTEMPT", (r) => String(r.attempt)],
-  ["BRANCH", (r) => r.branch],
-  ["UPDATED", (r) => r.updated_at],
-  [
-    "NOTE",
-    (r) =>
-      r.error ?? `${r.port !== undefined ? `port ${r.port}` : ""} ${r.host !== undefined ? `on ${r.host}` : ""}`.trim()
-  ]
-]
-
-/** `s` cut to `width` characters, the cut marked with an ellipsis. */
-const cut = (s: string, width: number) => (s.length <= width ? s : `${s.slice(0, Math.max(0, width - 1))}…`)
-
-/**
- * A plain-text table, one task a row, columns padded to their widest cell. Given a terminal
- * `width`, the last column (the note) is cut to fit; `status --id` shows it in full. Plain loops:
- * on a 10,000-task queue this runs once, cold, at start-up.
- */
-export const renderTable = (records: ReadonlyArray<TaskRecord>, width?: number): string => {
-  const count = columns.length
-  const last = count - 1
-  // every cell in one flat array, header first: no array per row
-  const cells: Array<string> = columns.map(([header]) => header)
-  for (const r of records) for (const [, cell] of columns) cells.push(cell(r))
-  const widths = columns.map(() => 0)
-  for (let k = 0; k < cells.length; k++) {
-    const i = k % count
-    if (i !== last) widths[i] = Math.max(widths[i] ?? 0, (cells[k] ?? "").length)
-  }
-  const before = widths.slice(0, last).reduce((a, b) => a + b + 2, 0)
-  const room = width === undefined ? Infinity : Math.max(12, width - before)
-  const lines: Array<string> = []
-  for (let k = 0; k < cells.length; k += count) {
-    let line = ""
-    for (let i = 0; i < last; i++) line += `${(cells[k + i] ?? "").padEnd(widths[i] ?? 0)}  `
-    lines.push(`${line}${cut(cells[k + last] ?? "", room)}`.trimEnd())
-  }
-  return lines.join("\n")
-}
+export { renderTable }
 
 /** Every field of one record, one `key: value` per line. */
 export const renderRecord = (r: TaskRecord): string =>
