@@ -3,7 +3,6 @@
 // Subcommands stay lazy inside the bundle: src/cli/entry.ts import()s them, so a command evaluates
 // only its own modules; the code cache makes the rest of the file cost next to nothing to load.
 import { build } from "esbuild"
-import { createHash } from "node:crypto"
 import { chmod, readFile, rm, writeFile } from "node:fs/promises"
 
 /**
@@ -63,12 +62,6 @@ if ((await readFile("dist/taskq.cjs", "utf8")).includes("import(")) {
 const { version } = JSON.parse(await readFile("package.json", "utf8"))
 const cliVersion = (await readFile("src/cli/entry.ts", "utf8")).match(/export const VERSION = "([^"]+)"/)?.[1]
 if (cliVersion !== version) throw new Error(`src/cli/entry.ts says VERSION ${cliVersion}, package.json ${version}`)
-const bundleHash = createHash("sha256")
-  .update(await readFile("dist/taskq.cjs"))
-  .digest("hex")
-  .slice(0, 16)
-const launcher = (await readFile("scripts/launcher.mjs", "utf8"))
-  .replace("__TASKQ_VERSION__", version)
-  .replace("__TASKQ_BUNDLE_HASH__", bundleHash)
+const launcher = (await readFile("scripts/launcher.mjs", "utf8")).replace("__TASKQ_VERSION__", version)
 await writeFile("dist/taskq.mjs", launcher)
 await chmod("dist/taskq.mjs", 0o755)

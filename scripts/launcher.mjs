@@ -6,6 +6,7 @@
 // The cache lives in the user's cache dir (0700, owned by them), one file per bundle and Node version;
 // V8 refuses a cache made for other flags or another V8, and the bundle's hash in the name keeps an
 // older bundle's cache from being offered at all. TASKQ_CODE_CACHE=0 turns it off.
+import { createHash } from "node:crypto"
 import fs from "node:fs"
 import { createRequire } from "node:module"
 import os from "node:os"
@@ -14,34 +15,45 @@ import { fileURLToPath } from "node:url"
 import vm from "node:vm"
 
 const VERSION = "__TASKQ_VERSION__"
-const BUNDLE_HASH = "__TASKQ_BUNDLE_HASH__"
 
-/**
- * `mkdir -p`, one level at a time: Node's recursive mkdirSync never returns on some file systems
- * (a HOME of /proc spins forever). Any error but "exists" ends it (the caller then does without).
- */
-const makeDirs = (dir) => {
-  const parent = path.dirname(dir)
-  if (parent !== dir && !fs.existsSync(parent)) makeDirs(parent)
+/** `$XDG_CACHE_HOME/taskq/code-cache/<bundle>-<node>.bin`, when that dir is ours alone; else none. */
+const cacheFile = (bundleHash) => {
+  if (process.env.TASKQ_CODE_CACHE === "0") return undefined
   try {
-    fs.mkdirSync(dir, { mode: 0o700 })
-  } catch (e) {
-    if (e?.code !== "EEXIST") throw e
+    // a relative XDG_CACHE_HOME or HOME (empty included) would put the cache in the cwd: a cloned repo could hold one
+    const xdg = process.env.XDG_CACHE_HOME
+    const home = process.env.HOME && path.isAbsolute(process.env.HOME) ? process.env.HOME : os.userInfo().homedir
+    const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(home, ".cache")
+    if (!path.isAbsolute(base)) return undefined
+    // one level at a time (a recursive mkdir loops forever where mkdir says ENOENT, as in /proc)
+    let dir = path.parse(base).root
+    for (const name of [...path.relative(dir, base).split(path.sep).filter(Boolean), "taskq", "code-cache"]) {
+      dir = path.join(fs.realpathSync(dir), name)
+      try {
+        fs.mkdirSync(dir, { mode: 0o700 })
+      } catch (e) {
+        if (e.code !== "EEXIST") throw e
+      }
+    }
+    return trusted(dir) ? path.join(dir, `${bundleHash}-${process.version}-${process.arch}.bin`) : undefined
+  } catch {
+    return undefined
   }
 }
 
-/** `$XDG_CACHE_HOME/taskq/code-cache/<bundle>-<node>.bin`, when that dir is ours alone; else none. */
-const cacheFile = () => {
-  if (process.env.TASKQ_CODE_CACHE === "0") return undefined
-  try {
-    const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache")
-    const dir = path.join(base, "taskq", "code-cache")
-    makeDirs(dir)
-    // another user's dir, one others may write to, or a link could hand us bytecode: do without
-    if (!ours(fs.lstatSync(dir)) || !fs.lstatSync(dir).isDirectory()) return undefined
-    return path.join(dir, `${BUNDLE_HASH}-${process.version}-${process.arch}.bin`)
-  } catch {
-    return undefined
+/**
+ * The dir, and every dir above it, is a real dir of ours or root's that no one else may write to, so
+ * no one else can swap it (or one above it) between this check and the read or write: a sticky dir
+ * such as /tmp is fine above one of ours, whose entries no one else can rename.
+ */
+const trusted = (dir) => {
+  const leaf = fs.lstatSync(dir)
+  if (!leaf.isDirectory() || !ours(leaf)) return false
+  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+    const st = fs.lstatSync(d)
+    if (!st.isDirectory() || (st.uid !== process.getuid() && st.uid !== 0)) return false
+    if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) return false
+    if (d === path.dirname(d)) return true
   }
 }
 
@@ -52,7 +64,17 @@ const cacheFile = () => {
 const saveCache = (file, data) => {
   const tmp = `${file}.${process.pid}.tmp`
   try {
-    fs.writeFileSync(tmp, data, { mode: 0o600 })
+    // a new file, never through a link: whatever is at that name already is not ours to write
+    const fd = fs.openSync(
+      tmp,
+      fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
+      0o600
+    )
+    try {
+      fs.writeFileSync(fd, data)
+    } finally {
+      fs.closeSync(fd)
+    }
     fs.renameSync(tmp, file)
     const dir = path.dirname(file)
     const caches = fs
@@ -62,6 +84,13 @@ const saveCache = (file, data) => {
       .map((name) => ({ name, mtime: fs.statSync(path.join(dir, name)).mtimeMs }))
       .sort((a, b) => b.mtime - a.mtime)
     for (const old of caches.slice(4)) fs.rmSync(path.join(dir, old.name), { force: true })
+    // a save cut short by a kill leaves its temporary file: gone after a minute
+    for (const name of fs.readdirSync(dir)) {
+      const stale = /^[0-9a-f]{16}-v\d+\.\d+\.\d+-\w+\.bin\.\d+\.tmp$/.test(name)
+      if (stale && Date.now() - fs.statSync(path.join(dir, name)).mtimeMs > 60_000) {
+        fs.rmSync(path.join(dir, name), { force: true })
+      }
+    }
   } catch {
     fs.rmSync(tmp, { force: true })
   }
@@ -74,7 +103,7 @@ const ours = (st) => st.uid === process.getuid?.() && (st.mode & 0o022) === 0
 const readCache = (file) => {
   let fd
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK)
     const st = fs.fstatSync(fd)
     return st.isFile() && ours(st) ? fs.readFileSync(fd) : undefined
   } catch {
@@ -86,12 +115,19 @@ const readCache = (file) => {
 
 const args = process.argv.slice(2)
 if (args.length === 1 && ["--version", "-v", "version"].includes(args[0])) {
+  // `taskq --version | true`: a closed pipe is no error, as for the CLI itself
+  process.stdout.on("error", (e) => {
+    if (e.code !== "EPIPE") process.exitCode = 1
+  })
   process.stdout.write(`taskq v${VERSION}\n`)
 } else {
   const bundle = fileURLToPath(new URL("./taskq.cjs", import.meta.url))
-  const file = cacheFile()
+  const bytes = fs.readFileSync(bundle)
+  // the bytes that run name the cache: V8 checks only the source's length, so a bundle edited since the
+  // build (same length) would otherwise run the old bytecode
+  const file = cacheFile(createHash("sha256").update(bytes).digest("hex").slice(0, 16))
   const cachedData = file === undefined ? undefined : readCache(file)
-  const source = `(function (exports, require, module, __filename, __dirname) {${fs.readFileSync(bundle, "utf8")}\n})`
+  const source = `(function (exports, require, module, __filename, __dirname) {${bytes.toString("utf8")}\n})`
   const script = new vm.Script(source, { filename: bundle, cachedData })
   if (file !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
     process.once("exit", () => saveCache(file, script.createCachedData()))

@@ -105,7 +105,8 @@ const requiredCount = fields.filter((f) => checks[f][0]).length
  * A record with only the Schema's keys, in its order (as taskq writes them), is returned as it is.
  */
 export const acceptTaskRecord = (value: unknown): TaskRecord | undefined => {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined
+  // a plain object, as JSON.parse makes: no inherited keys for for…in, and the Schema's decode is one too
+  if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype) return undefined
   const object = value as Readonly<Record<string, unknown>>
   let last = -1
   let required = 0

@@ -32,14 +32,39 @@ const unknownOf = (object: Readonly<Record<string, unknown>>) => {
 }
 
 /**
- * The whole file at once (start-up of `taskq status` on a large queue): one JSON parse, then each
- * record through the fast accept check, or the Schema where that cannot tell. Undefined when
- * anything is off; the line-by-line decode then names the line.
+ * Whether every line break of `text` falls between JSON values: outside strings, objects and arrays.
+ * Joined into one array, a line that is not JSON on its own (`{"}`) could otherwise merge with the
+ * next into valid JSON, which the line-by-line decode would refuse.
  */
-const decodeInBulk = (lines: ReadonlyArray<string>): DecodedTasks | undefined => {
-  const texts = lines.filter((l) => l.trim() !== "").map((l) => l.trim())
-  // every line one JSON object, so the array's elements are the file's lines
-  if (!texts.every((l) => l.startsWith("{") && l.endsWith("}"))) return undefined
+const linesAreWhole = (text: string): boolean => {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 92)
+        i++ // a backslash: the next character is escaped
+      else if (c === 34) inString = false
+      else if (c === 10) return false
+    } else if (c === 34) inString = true
+    else if (c === 123 || c === 91) depth++
+    else if (c === 125 || c === 93) depth--
+    else if (c === 10 && depth !== 0) return false
+  }
+  return true
+}
+
+/**
+ * The whole file at once (start-up of `taskq status` on a large queue): one JSON parse of the lines
+ * joined into an array, then each record through the fast accept check, or the Schema where that
+ * cannot tell. It takes exactly what the line-by-line decode takes: every line break between values,
+ * as many values as non-blank lines (so each line holds one), lines as they are (no trimming of what
+ * JSON does not call white space). Undefined when anything is off; the line-by-line decode then names
+ * the line.
+ */
+const decodeInBulk = (text: string, lines: ReadonlyArray<string>): DecodedTasks | undefined => {
+  const texts = lines.filter((l) => l.trim() !== "")
+  if (!linesAreWhole(text)) return undefined
   const objects = Result.getOrUndefined(decodeJson(`[${texts.join(",")}]`))
   if (!Array.isArray(objects) || objects.length !== texts.length) return undefined
   const records: Array<TaskRecord> = []
@@ -71,7 +96,7 @@ const firstLine = (s: string) =>
  */
 export const decodeTasksWithUnknown = Effect.fnUntraced(function* (file: string, text: string) {
   const lines = text.split("\n")
-  const bulk = decodeInBulk(lines)
+  const bulk = decodeInBulk(text, lines)
   if (bulk !== undefined) return bulk
   const records: Array<TaskRecord> = []
   const unknown = new Map<string, Record<string, unknown>>()

@@ -2,7 +2,18 @@
 // written once, then used as it is; a damaged one is replaced; a dir others may write to is not used.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync
+} from "node:fs"
 import { join } from "node:path"
 import { runTaskq, tempDir } from "../helpers/fixtures.js"
 
@@ -92,4 +103,40 @@ describe("the launcher's code cache", () => {
     () => Effect.promise(() => status("/proc/taskq-no-such-dir")),
     30_000
   )
+
+  live("a relative XDG_CACHE_HOME is not a cache dir: nothing is written where taskq runs", async () => {
+    const cwd = tempDir()
+    const queue = join(cwd, "queue")
+    mkdirSync(queue)
+    writeFileSync(join(queue, "tasks.jsonl"), "")
+    const r = await runTaskq(["status", "--queue-dir", queue], { cwd, env: { XDG_CACHE_HOME: "rel" } })
+    assert.deepStrictEqual([r.code, r.stdout, r.stderr], [0, "no tasks\n", ""])
+    assert.deepStrictEqual(readdirSync(cwd), ["queue"])
+  })
+
+  live("a cache dir below a dir others may write to is not used (they could swap it)", async () => {
+    const home = tempDir()
+    chmodSync(home, 0o777)
+    await status(home)
+    assert.deepStrictEqual(caches(home), [])
+  })
+
+  live("a bundle edited since (same length) runs as edited, not from the old bytecode", async () => {
+    const home = tempDir()
+    const dist = join(tempDir(), "dist")
+    cpSync("dist", dist, { recursive: true })
+    const run = () => {
+      const queue = join(tempDir(), "queue")
+      mkdirSync(queue)
+      writeFileSync(join(queue, "tasks.jsonl"), "")
+      return execFileSync(process.execPath, [join(dist, "taskq.mjs"), "status", "--queue-dir", queue], {
+        encoding: "utf8",
+        env: { ...process.env, XDG_CACHE_HOME: home }
+      })
+    }
+    assert.strictEqual(run(), "no tasks\n")
+    const bundle = join(dist, "taskq.cjs")
+    writeFileSync(bundle, readFileSync(bundle, "utf8").replace('"no tasks"', '"NO TASKS"'))
+    assert.strictEqual(run(), "NO TASKS\n")
+  })
 })
