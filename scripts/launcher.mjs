@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // taskq's entry (package.json "bin", copied to dist/taskq.mjs by scripts/build.mjs, which fills in the
-// two constants). It answers `--version` itself. Otherwise it runs the bundle, dist/taskq.cjs, from a
+// version). It answers `--version` itself. Otherwise it runs the bundle, dist/taskq.cjs, from a
 // V8 code cache taken at the end of a run, so later runs compile none of what ran before; Node's own
 // compile cache keeps only what is compiled before a module runs, about half of what a command needs.
-// The cache lives in the user's cache dir (0700, owned by them), one file per bundle and Node version;
-// V8 refuses a cache made for other flags or another V8, and the bundle's hash in the name keeps an
-// older bundle's cache from being offered at all. TASKQ_CODE_CACHE=0 turns it off.
+// The cache lives in the user's cache dir (absolute; 0700, theirs, with no dir above it that others
+// could write to), one file per bundle and Node version. V8 refuses a cache made for other flags or
+// another V8 but checks only the source's length, so the sha256 of the bundle bytes about to run names
+// the file. TASKQ_CODE_CACHE=0 turns it off.
 import { createHash } from "node:crypto"
 import fs from "node:fs"
 import { createRequire } from "node:module"

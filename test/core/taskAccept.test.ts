@@ -137,8 +137,14 @@ describe("acceptTaskRecord", () => {
     assert.isAbove(accepted, 100)
   })
 
-  it("refuses what is not a record at all", () => {
+  it("refuses what is not a record at all, or not a plain object as JSON.parse makes", () => {
     for (const v of [null, undefined, 1, "x", [], [full]]) assert.isUndefined(acceptTaskRecord(v))
+    class Row {}
+    const inherited = Object.assign(Object.create({ task_file: full["task_file"] }), { ...full, task_file: undefined })
+    delete inherited.task_file
+    for (const odd of [Object.assign(Object.create(null), full), Object.assign(new Row(), full), inherited]) {
+      assert.isUndefined(acceptTaskRecord(odd))
+    }
   })
 
   it("leaves records with steps to the Schema", () => {
