@@ -30,6 +30,17 @@ export const defaultSteps: ReadonlyArray<Step> = [{}]
 
 const decodeStep = Schema.decodeUnknownResult(Step)
 
+/** A Schema failure as one phrase: `expected provider/model\n  at ["model"]` → `model: expected provider/model`. */
+const describeIssue = (message: string): string => {
+  const lines = message
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "")
+  const key = lines.map((l) => /^at \["?([^"\]]+)"?\]$/.exec(l)?.[1]).find((k) => k !== undefined)
+  const reason = lines.filter((l) => !l.startsWith("at [")).join("; ")
+  return key === undefined ? reason : `${key}: ${reason}`
+}
+
 /**
  * Checks a steps value from a task file, `taskq.json` or flags: a non-empty list of steps with
  * known keys; every step after the first needs a prompt or a command. Errors name the step.
@@ -47,7 +58,7 @@ export const parseSteps = (raw: unknown): Result.Result<ReadonlyArray<Step>, str
         `${where}: unknown key${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (allowed: ${stepKeys.join(", ")})`
       )
     const decoded = decodeStep(item)
-    if (Result.isFailure(decoded)) return Result.fail(`${where}: ${decoded.failure.message.split("\n").join(" ")}`)
+    if (Result.isFailure(decoded)) return Result.fail(`${where}: ${describeIssue(decoded.failure.message)}`)
     const step = decoded.success
     if (i > 0 && step.command === undefined && (step.prompt ?? "").trim() === "")
       return Result.fail(`${where} needs a prompt or a command (only the first step defaults to the task body)`)

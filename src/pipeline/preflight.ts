@@ -123,7 +123,8 @@ export const checkCredentials = (sources: CredentialSources): CredentialCheck =>
     _tag: "Missing",
     reason:
       `no model configured: set "model": "provider/model" in ${sources.configFile} and give the provider a key ` +
-      `(e.g. ${known.join(", ")}, or an apiKey in the provider's options)`
+      `(e.g. ${known.join(", ")}, an apiKey in the provider's options, or \`opencode auth login\` on this ` +
+      `host, whose login taskq copies)`
   }
 }
 

@@ -81,7 +81,15 @@ const readFile = Effect.fnUntraced(function* (file: string) {
   const text = yield* fs.readFileString(file).pipe(
     Effect.asSome,
     Effect.catchReason("PlatformError", "NotFound", () => Effect.succeedNone),
-    Effect.mapError((e) => new ConfigInvalid({ source: file, reason: e.message }))
+    Effect.catchReason("PlatformError", "BadResource", () =>
+      Effect.fail(
+        new ConfigInvalid({
+          source: file,
+          reason: "cannot be read: the queue dir is not a directory, or this is not a file"
+        })
+      )
+    ),
+    Effect.mapError((e) => (e instanceof ConfigInvalid ? e : new ConfigInvalid({ source: file, reason: e.message })))
   )
   if (Option.isNone(text)) return undefined
   const json = yield* Schema.decodeEffect(FileJson)(text.value).pipe(

@@ -32,7 +32,8 @@ describe("steps", () => {
       "step 2: unknown key agnt (allowed: agent, model, variant, command, prompt)"
     )
     assert.include(err(parseSteps([{ model: "claude" }])), "step 1:")
-    assert.include(err(parseSteps([{ model: "claude" }])), "provider/model")
+    assert.strictEqual(err(parseSteps([{ model: "claude" }])), "step 1: model: expected provider/model")
+    assert.strictEqual(err(parseSteps([{ agent: "a b" }])), "step 1: agent: expected a name without spaces")
     assert.include(err(parseSteps([])), "non-empty list")
     assert.include(err(parseSteps({ agent: "plan" })), "non-empty list")
     assert.include(err(parseSteps(["plan"])), "step 1 must be a mapping")

@@ -133,6 +133,20 @@ describe("taskq config and bad settings, as a child process", () => {
     }
   })
 
+  live("a queue dir that is a file: one line saying so, not the file system's internals", async () => {
+    const file = join(tempDir(), "not-a-dir")
+    writeFileSync(file, "x")
+    const r = await runTaskq(["status", "--queue-dir", file])
+    assert.deepStrictEqual(
+      [r.code, r.stdout, r.stderr],
+      [
+        1,
+        "",
+        `taskq: bad setting: ${file}/taskq.json: cannot be read: the queue dir is not a directory, or this is not a file\n`
+      ]
+    )
+  })
+
   live("taskq config --json shows each value's origin", async () => {
     const queue = queueWith({ "max-parallel": 3, image: "img:file" })
     const r = await runTaskq(["config", "--json", "--queue-dir", queue, "--image", "img:flag"], {
