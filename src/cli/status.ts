@@ -6,8 +6,6 @@ import { TaskRepository } from "../store/TaskRepository.js"
 import { jsonFlag, queueDirFlag, readQueueLayer } from "./shared.js"
 import { renderTable } from "./statusTable.js"
 
-export { renderTable }
-
 /** Every field of one record, one `key: value` per line. */
 export const renderRecord = (r: TaskRecord): string =>
   Object.entries(r)

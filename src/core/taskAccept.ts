@@ -15,7 +15,6 @@ type FieldName = keyof typeof TaskRecord.fields
 const isString = (v: unknown): v is string => typeof v === "string"
 const statuses: ReadonlySet<unknown> = new Set(TaskStatus.literals)
 const int = (v: unknown): boolean => Number.isSafeInteger(v)
-const string = (v: unknown): boolean => isString(v)
 const absolutePath = (v: unknown): boolean => isString(v) && isAbsolutePath(v)
 /** What `validateTaskId` takes: allowed characters only, not starting with a dot, at most 64. */
 const plainTaskId = new RegExp(`^(?!\\.)[A-Za-z0-9._-]{1,${MAX_ID_LENGTH}}$`)
@@ -68,30 +67,30 @@ const timestamp = (v: unknown): boolean => {
 const checks: { readonly [K in FieldName]: readonly [required: boolean, accepts: (v: unknown) => boolean] } = {
   id: [true, (v) => isString(v) && plainTaskId.test(v)],
   repo: [true, (v) => isString(v) && isRepoLocation(v)],
-  base: [true, string],
-  branch: [true, string],
+  base: [true, isString],
+  branch: [true, isString],
   worktree_path: [true, absolutePath],
   status: [true, (v) => statuses.has(v)],
   attempt: [true, (v) => int(v) && (v as number) >= 1],
   created_at: [true, timestamp],
   updated_at: [true, timestamp],
-  task_file: [true, string],
+  task_file: [true, isString],
   steps: [false, schemaOnly],
-  container: [false, string],
+  container: [false, isString],
   port: [false, int],
-  session_id: [false, string],
-  base_sha: [false, string],
-  opencode_attempt_dir: [false, string],
-  opencode_config_dir: [false, string],
-  opencode_data_dir: [false, string],
+  session_id: [false, isString],
+  base_sha: [false, isString],
+  opencode_attempt_dir: [false, isString],
+  opencode_config_dir: [false, isString],
+  opencode_data_dir: [false, isString],
   started_at: [false, timestamp],
   finished_at: [false, timestamp],
-  error: [false, string],
-  runner: [false, string],
-  host: [false, string],
+  error: [false, isString],
+  runner: [false, isString],
+  host: [false, isString],
   created_worktree: [false, absolutePath],
   created_worktree_admin: [false, absolutePath],
-  created_branch: [false, string]
+  created_branch: [false, isString]
 }
 const fields = Object.keys(TaskRecord.fields) as ReadonlyArray<FieldName>
 const byName: ReadonlyMap<

@@ -6,11 +6,6 @@ import type { LockOptions } from "proper-lockfile"
 
 type Release = () => Promise<void>
 
-let loaded: Promise<typeof import("./lockfileImpl.js")> | undefined
-
-/** `lockfile.lock(file, options)`, proper-lockfile imported the first time. */
-export const lockFile = async (file: string, options: LockOptions): Promise<Release> => {
-  loaded ??= import("./lockfileImpl.js")
-  const { lock } = await loaded
-  return lock(file, options)
-}
+/** `lockfile.lock(file, options)`, proper-lockfile imported the first time (the runtime keeps the module). */
+export const lockFile = async (file: string, options: LockOptions): Promise<Release> =>
+  (await import("./lockfileImpl.js")).lock(file, options)
